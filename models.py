@@ -1,0 +1,205 @@
+"""Wire types of the inventory environment: the action an agent sends, what it observes back,
+and the episode state.
+
+Validation lives here, so that the simulator, the HTTP routes and the WebSocket sessions all
+reject the same bad input with the same message, before any episode is touched.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from openenv.core.env_server.types import Action, Observation, State
+from pydantic import Field, field_validator
+
+from server.constants import (
+    DELIVERY_METHODS,
+    MAX_ORDER_QUANTITY,
+    PRICE_MULTIPLIER_MAX,
+    PRICE_MULTIPLIER_MIN,
+    PRODUCTS,
+)
+
+_PRODUCT_LIST = ", ".join(PRODUCTS)
+
+Batch = list[int | None]
+"""``[quantity, days_left]``; ``days_left`` is ``None`` for products that never expire."""
+
+
+def _check_product(field: str, product: Any) -> str:
+    if product not in PRODUCTS:
+        raise ValueError(f"{field}: unknown product {product!r}; allowed: {_PRODUCT_LIST}")
+    return product
+
+
+def _whole_quantity(field: str, product: str, value: Any) -> int:
+    """Accept whole numbers (``3`` or ``3.0``), reject bools, fractions, NaN, strings."""
+    where = f"{field}[{product!r}]"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{where} must be a whole number of units, got {value!r}")
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise ValueError(f"{where} must be a whole number of units, got {value!r}")
+        value = int(value)
+    if value < 0:
+        raise ValueError(f"{where} must be >= 0, got {value}")
+    if value > MAX_ORDER_QUANTITY:
+        raise ValueError(f"{where} must be <= {MAX_ORDER_QUANTITY}, got {value}")
+    return value
+
+
+def _quantities(field: str, value: Any) -> dict[str, int]:
+    if not isinstance(value, dict):
+        raise ValueError(f"{field} must be an object mapping product to units, got {value!r}")
+    return {
+        _check_product(field, product): _whole_quantity(field, product, quantity)
+        for product, quantity in value.items()
+    }
+
+
+class InventoryAction(Action):
+    """One day's decisions. Every field may be omitted: ``{}`` buys nothing, liquidates
+    nothing and keeps all prices at 1.0x."""
+
+    buy_quantities: dict[str, int] = Field(
+        default_factory=dict,
+        description=f"Units to order per product ({_PRODUCT_LIST}); whole numbers >= 0.",
+    )
+    delivery_method: Literal["slow", "medium", "fast"] = Field(
+        default="slow",
+        description="Shipping for today's orders: slow $2/unit 3-7 days, "
+        "medium $5/unit 2-4 days, fast $10/unit next day.",
+    )
+    liquidate: dict[str, int] = Field(
+        default_factory=dict,
+        description="Units to dispose of per product, oldest first, for no revenue.",
+    )
+    price_multipliers: dict[str, float] = Field(
+        default_factory=dict,
+        description=f"Per-product price multiplier in [{PRICE_MULTIPLIER_MIN}, "
+        f"{PRICE_MULTIPLIER_MAX}]; omitted products sell at 1.0x.",
+    )
+
+    @field_validator("buy_quantities", "liquidate", mode="before")
+    @classmethod
+    def _validate_quantities(cls, value: Any, info: Any) -> dict[str, int]:
+        return _quantities(info.field_name, value)
+
+    @field_validator("delivery_method", mode="before")
+    @classmethod
+    def _validate_method(cls, value: Any) -> str:
+        if value not in DELIVERY_METHODS:
+            allowed = ", ".join(DELIVERY_METHODS)
+            raise ValueError(f"delivery_method: unknown method {value!r}; allowed: {allowed}")
+        return value
+
+    @field_validator("price_multipliers", mode="before")
+    @classmethod
+    def _validate_prices(cls, value: Any) -> dict[str, float]:
+        field = "price_multipliers"
+        if not isinstance(value, dict):
+            raise ValueError(f"{field} must be an object mapping product to a multiplier")
+        prices: dict[str, float] = {}
+        for product, multiplier in value.items():
+            _check_product(field, product)
+            where = f"{field}[{product!r}]"
+            if isinstance(multiplier, bool) or not isinstance(multiplier, (int, float)):
+                raise ValueError(f"{where} must be a number, got {multiplier!r}")
+            multiplier = float(multiplier)
+            if not math.isfinite(multiplier):
+                raise ValueError(f"{where} must be finite, got {multiplier}")
+            if not PRICE_MULTIPLIER_MIN <= multiplier <= PRICE_MULTIPLIER_MAX:
+                raise ValueError(
+                    f"{where} must be in [{PRICE_MULTIPLIER_MIN}, {PRICE_MULTIPLIER_MAX}], "
+                    f"got {multiplier}"
+                )
+            prices[product] = multiplier
+        return prices
+
+
+class InventoryObservation(Observation):
+    """What the store manager sees after each day (and at reset, before day 0).
+
+    ``current_day`` counts the days simulated so far; the next step simulates day
+    ``current_day``. Per-day figures (``demand_today``, ``units_sold`` ...) describe the day
+    just simulated; at reset they are zero.
+    """
+
+    task_name: str = Field(description="easy, medium or hard")
+    current_day: int = Field(description="Days simulated so far (0 at reset, 30 when done)")
+    days_remaining: int = Field(description="Steps left in the episode")
+    total_cash: float = Field(description="Cash on hand")
+    day_profit: float = Field(description="Today's change in cash (revenue - purchases)")
+    total_profit: float = Field(description="cash - starting cash")
+    demand_today: dict[str, int] = Field(
+        description="Demand of the day just simulated (yesterday's demand, as feedback)"
+    )
+    updated_inventory: dict[str, list[Batch]] = Field(
+        description="On-hand batches per product, oldest first, as [quantity, days_left]; "
+        "a grocery batch showing k days left can be sold on the next k steps "
+        "(k = 0: it expires at the start of the next step); days_left null = never expires"
+    )
+    remaining_capacity: dict[str, int] = Field(
+        description="Warehouse space left per product: capacity - on hand - in transit"
+    )
+    updated_events: dict[str, int] = Field(
+        description="Days until each event starts, counted from the next step: 0 = starts on "
+        "the next step; an event lasts 2 days, so it is active on the next step when the "
+        "value is 0 or -1, and over when it is -2 or less"
+    )
+    active_events: list[str] = Field(
+        default_factory=list, description="Events that were active on the day just simulated"
+    )
+    updated_deliveries: list[dict[str, Any]] = Field(
+        description="In-transit shipments: product, quantity, method, ordered_day, "
+        "earliest_arrival_day, latest_arrival_day"
+    )
+    units_sold: dict[str, int] = Field(default_factory=dict)
+    units_missed: dict[str, int] = Field(
+        default_factory=dict, description="Demand that found no stock (lost sales)"
+    )
+    units_expired: dict[str, int] = Field(default_factory=dict)
+    units_liquidated: dict[str, int] = Field(default_factory=dict)
+    units_received: dict[str, int] = Field(default_factory=dict)
+    revenue_today: float = 0.0
+    purchase_cost_today: float = 0.0
+    rejected_orders: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Orders refused whole today: product, quantity, cost, reason",
+    )
+    messages: list[str] = Field(
+        default_factory=list,
+        description="Plain-language notes on today's rejections and liquidation shortfalls",
+    )
+    price_multipliers: dict[str, float] = Field(
+        default_factory=dict, description="Price multipliers in force on the day just simulated"
+    )
+    reward_breakdown: dict[str, float] = Field(
+        default_factory=dict,
+        description="Each shaped-reward signal's value today: sales, missed_sales, expired, "
+        "failed_purchases, liquidation",
+    )
+    reward_mode: str = Field(default="shaped", description="shaped or profit")
+
+
+class InventoryState(State):
+    """The whole episode state, for inspection and debugging (``/state``)."""
+
+    task_name: str = "easy"
+    seed: int = 0
+    reward_mode: str = "shaped"
+    current_day: int = 0
+    done: bool = False
+    starting_cash: float = 0.0
+    cash: float = 0.0
+    total_reward: float = 0.0
+    inventory: dict[str, list[Batch]] = Field(default_factory=dict)
+    in_transit: list[dict[str, Any]] = Field(default_factory=list)
+    totals: dict[str, dict[str, int]] = Field(
+        default_factory=dict,
+        description="Cumulative units per product: bought, received, sold, missed, expired, "
+        "liquidated, rejected",
+    )
+    total_revenue: float = 0.0
+    total_purchase_cost: float = 0.0

@@ -1,0 +1,481 @@
+"""The retail inventory simulator: a store manager's month, one step per day.
+
+Pure Python, no I/O: the server, the grader and the agents all drive this one class.
+
+Action (``InventoryAction``)
+    ``buy_quantities`` {product: units}, ``delivery_method`` slow | medium | fast,
+    ``liquidate`` {product: units}, ``price_multipliers`` {product: 0.5..1.5}.
+    Every field may be omitted.
+
+Observation (``InventoryObservation``)
+    Cash and profit, the day just simulated (demand, sales, lost sales, expiry, receipts,
+    rejected orders with reasons), on-hand batches ``[quantity, days_left]`` oldest first,
+    remaining warehouse space, in-transit shipments with their arrival windows, event
+    countdowns, the price multipliers in force and the reward broken into its signals.
+
+Reward
+    ``shaped`` (default), the brief's five signals summed:
+    ``+0.001 * sold * sell_price  - 0.001 * missed * sell_price  - 0.05 * expired
+    - 0.5 * rejected_orders  - 0.001 * liquidated * cost_price``;
+    or ``profit``: ``0.001 * day_profit``. Chosen at reset with ``reward_mode``.
+
+Termination
+    ``reset()`` returns day 0 before any decision; each ``step()`` simulates one day and the
+    30th returns ``done=True``. A step before reset or after done raises
+    ``EpisodeStateError`` and changes nothing.
+
+Step order (day ``t`` = the observation's ``current_day``)
+    1. events: today's weekend and event multipliers from the countdowns;
+    2. expired grocery batches (0 selling days left) are removed;
+    3. shipments due on day ``t`` arrive; grocery batches get the full shelf life;
+    4. orders are processed in product order: each is paid in full or rejected whole
+       (not enough cash, or on-hand + in-transit + order > capacity);
+    5. demand = round(base[t, p] * weekend * event * multiplier ** -elasticity);
+    6. sales, oldest batch first; unmet demand is lost;
+    7. liquidation, oldest batch first, for no revenue;
+    8. batches age one day, reward and observation are computed.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from openenv.core.env_server.interfaces import Environment
+from openenv.core.env_server.types import EnvironmentMetadata
+
+from models import InventoryAction, InventoryObservation, InventoryState
+from server.constants import (
+    COST_PRICE,
+    DELIVERY_METHODS,
+    ELASTICITY,
+    EPISODE_DAYS,
+    LEAD_TIME_DAYS,
+    LEAD_TIME_JITTER,
+    PRODUCTS,
+    REWARD_EXPIRED_PER_UNIT,
+    REWARD_FAILED_PURCHASE,
+    REWARD_LIQUIDATION_COEF,
+    REWARD_MISSED_COEF,
+    REWARD_MODES,
+    REWARD_PROFIT_COEF,
+    REWARD_SALES_COEF,
+    SELL_PRICE,
+    SHELF_LIFE,
+    SHIPPING_COST_PER_UNIT,
+    TASKS,
+)
+from server.scenario import Scenario, draw_scenario, event_is_active, validate_task_name
+from server.stock import ProductStock
+
+_TOTAL_KEYS = ("bought", "received", "sold", "missed", "expired", "liquidated", "rejected")
+_METHOD_INDEX = {method: i for i, method in enumerate(DELIVERY_METHODS)}
+
+
+class EpisodeStateError(RuntimeError):
+    """A step was asked for when no episode is running (before reset, or after done)."""
+
+
+@dataclass
+class Shipment:
+    """Units ordered and paid for, on their way to the warehouse."""
+
+    product: str
+    quantity: int
+    method: str
+    ordered_day: int
+    arrival_day: int
+
+    def public(self) -> dict[str, Any]:
+        """What an agent may see: the arrival window, not the drawn arrival day."""
+        nominal = self.ordered_day + LEAD_TIME_DAYS[self.method]
+        jitter = LEAD_TIME_JITTER[self.method]
+        return {
+            "product": self.product,
+            "quantity": self.quantity,
+            "method": self.method,
+            "ordered_day": self.ordered_day,
+            "earliest_arrival_day": nominal - jitter,
+            "latest_arrival_day": nominal + jitter,
+        }
+
+
+@dataclass
+class _Episode:
+    """Mutable state of one running episode."""
+
+    episode_id: str
+    scenario: Scenario
+    reward_mode: str
+    starting_cash: float
+    cash: float
+    capacity: dict[str, int]
+    events: dict[str, int]
+    stock: dict[str, ProductStock]
+    in_transit: list[Shipment] = field(default_factory=list)
+    day: int = 0
+    total_reward: float = 0.0
+    total_revenue: float = 0.0
+    total_purchase_cost: float = 0.0
+    totals: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {key: dict.fromkeys(PRODUCTS, 0) for key in _TOTAL_KEYS}
+    )
+
+    @property
+    def done(self) -> bool:
+        return self.day >= EPISODE_DAYS
+
+    def in_transit_units(self, product: str) -> int:
+        return sum(s.quantity for s in self.in_transit if s.product == product)
+
+
+def _zeros() -> dict[str, int]:
+    return dict.fromkeys(PRODUCTS, 0)
+
+
+class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, InventoryState]):
+    """Retail inventory management over a 30-day month; see the module docstring."""
+
+    SUPPORTS_CONCURRENT_SESSIONS = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._episode: _Episode | None = None
+
+    # ------------------------------------------------------------------ reset
+    def reset(
+        self,
+        seed: int | None = None,
+        episode_id: str | None = None,
+        task_name: str = "easy",
+        reward_mode: str = "shaped",
+        **kwargs: Any,
+    ) -> InventoryObservation:
+        """Start an episode of ``task_name`` on the scenario drawn from ``(task_name, seed)``.
+
+        ``seed=None`` takes the task's default seed, so a plain reset is reproducible.
+        Unknown keyword arguments are rejected rather than ignored.
+        """
+        if kwargs:
+            unknown = ", ".join(sorted(kwargs))
+            raise ValueError(
+                f"unknown reset parameter(s): {unknown}; allowed: seed, episode_id, "
+                "task_name, reward_mode"
+            )
+        validate_task_name(task_name)
+        if reward_mode not in REWARD_MODES:
+            raise ValueError(
+                f"unknown reward_mode {reward_mode!r}; allowed: {', '.join(REWARD_MODES)}"
+            )
+        scenario = draw_scenario(task_name, seed)
+        task = TASKS[task_name]
+        stock = {
+            product: ProductStock(SHELF_LIFE[product] is not None, task["starting_stock"][product])
+            for product in PRODUCTS
+        }
+        cash = float(task["starting_cash"])
+        self._episode = _Episode(
+            episode_id=episode_id or str(uuid.uuid4()),
+            scenario=scenario,
+            reward_mode=reward_mode,
+            starting_cash=cash,
+            cash=cash,
+            capacity=dict(task["capacity"]),
+            events=dict(task["events"]),
+            stock=stock,
+        )
+        return self._observation(
+            demand=_zeros(),
+            sold=_zeros(),
+            missed=_zeros(),
+            expired=_zeros(),
+            liquidated=_zeros(),
+            received=_zeros(),
+            revenue=0.0,
+            purchase_cost=0.0,
+            rejected=[],
+            messages=[f"Task {task_name!r} ({task['title']}), seed {scenario.seed}."],
+            prices=dict.fromkeys(PRODUCTS, 1.0),
+            active_events=[],
+            breakdown=dict.fromkeys(
+                ("sales", "missed_sales", "expired", "failed_purchases", "liquidation"), 0.0
+            ),
+            reward=0.0,
+        )
+
+    # ------------------------------------------------------------------- step
+    def step(
+        self,
+        action: InventoryAction,
+        timeout_s: float | None = None,
+        **kwargs: Any,
+    ) -> InventoryObservation:
+        """Simulate one day under ``action``; see the module docstring for the order."""
+        episode = self._episode
+        if episode is None:
+            raise EpisodeStateError("no episode is running: call reset() before step()")
+        if episode.done:
+            raise EpisodeStateError(
+                f"the episode is over (day {EPISODE_DAYS} reached): call reset() to start again"
+            )
+        if not isinstance(action, InventoryAction):
+            action = InventoryAction.model_validate(action)
+
+        scenario = episode.scenario
+        day = episode.day
+        totals = episode.totals
+        messages: list[str] = []
+
+        # 1. Events: the countdowns say which are active today.
+        active_events = [
+            name for name, start in episode.events.items() if event_is_active(start, day)
+        ]
+        multipliers = scenario.demand_multipliers[day]
+
+        # 2. Expired groceries leave the shelf.
+        expired = _zeros()
+        for product, stock in episode.stock.items():
+            expired[product] = stock.remove_expired()
+
+        # 3. Deliveries due today arrive with a fresh shelf life.
+        received = _zeros()
+        still_in_transit: list[Shipment] = []
+        for shipment in episode.in_transit:
+            if shipment.arrival_day == day:
+                episode.stock[shipment.product].add(shipment.quantity, SHELF_LIFE[shipment.product])
+                received[shipment.product] += shipment.quantity
+            else:
+                still_in_transit.append(shipment)
+        episode.in_transit = still_in_transit
+
+        # 4. Purchase orders, in product order, each paid whole or rejected whole.
+        method = action.delivery_method
+        method_index = _METHOD_INDEX[method]
+        purchase_cost = 0.0
+        rejected: list[dict[str, Any]] = []
+        for index, product in enumerate(PRODUCTS):
+            quantity = action.buy_quantities.get(product, 0)
+            if quantity <= 0:
+                continue
+            cost = quantity * (COST_PRICE[product] + SHIPPING_COST_PER_UNIT[method])
+            space = (
+                episode.capacity[product]
+                - episode.stock[product].on_hand
+                - episode.in_transit_units(product)
+            )
+            reason = None
+            if cost > episode.cash:
+                reason = (
+                    f"insufficient cash: the order costs ${cost:.2f}, cash is ${episode.cash:.2f}"
+                )
+            elif quantity > space:
+                reason = f"warehouse full: {quantity} units ordered, {space} units of space left"
+            if reason is not None:
+                rejected.append(
+                    {"product": product, "quantity": quantity, "cost": cost, "reason": reason}
+                )
+                messages.append(f"Order of {quantity} {product} rejected: {reason}.")
+                totals["rejected"][product] += quantity
+                continue
+            episode.cash -= cost
+            purchase_cost += cost
+            totals["bought"][product] += quantity
+            arrival_day = day + int(scenario.lead_time[day, index, method_index])
+            episode.in_transit.append(Shipment(product, quantity, method, day, arrival_day))
+
+        # 5-6. Demand meets stock, oldest batch first.
+        prices = {product: action.price_multipliers.get(product, 1.0) for product in PRODUCTS}
+        demand = _zeros()
+        sold = _zeros()
+        missed = _zeros()
+        revenue = 0.0
+        for index, product in enumerate(PRODUCTS):
+            multiplier = prices[product]
+            expected = (
+                float(scenario.base_demand[day, index])
+                * float(multipliers[index])
+                * multiplier ** -ELASTICITY[product]
+            )
+            wanted = math.floor(expected + 0.5)
+            units = episode.stock[product].take(wanted)
+            demand[product] = wanted
+            sold[product] = units
+            missed[product] = wanted - units
+            revenue += units * SELL_PRICE[product] * multiplier
+        episode.cash += revenue
+
+        # 7. Liquidation, oldest batch first, no revenue.
+        liquidated = _zeros()
+        for product in PRODUCTS:
+            wanted = action.liquidate.get(product, 0)
+            if wanted <= 0:
+                continue
+            units = episode.stock[product].take(wanted)
+            liquidated[product] = units
+            if units < wanted:
+                messages.append(
+                    f"Liquidation of {wanted} {product} asked, {units} on hand: {units} disposed."
+                )
+
+        # 8. Age batches, book the day, score it.
+        for stock in episode.stock.values():
+            stock.age_one_day()
+        episode.day += 1
+        for key, table in (
+            ("received", received),
+            ("sold", sold),
+            ("missed", missed),
+            ("expired", expired),
+            ("liquidated", liquidated),
+        ):
+            for product, units in table.items():
+                totals[key][product] += units
+        episode.total_revenue += revenue
+        episode.total_purchase_cost += purchase_cost
+
+        breakdown = {
+            "sales": REWARD_SALES_COEF * sum(sold[p] * SELL_PRICE[p] for p in PRODUCTS),
+            "missed_sales": -REWARD_MISSED_COEF * sum(missed[p] * SELL_PRICE[p] for p in PRODUCTS),
+            "expired": -REWARD_EXPIRED_PER_UNIT * sum(expired.values()),
+            "failed_purchases": -REWARD_FAILED_PURCHASE * len(rejected),
+            "liquidation": -REWARD_LIQUIDATION_COEF
+            * sum(liquidated[p] * COST_PRICE[p] for p in PRODUCTS),
+        }
+        breakdown = {signal: value + 0.0 for signal, value in breakdown.items()}  # no -0.0
+        day_profit = revenue - purchase_cost
+        if episode.reward_mode == "profit":
+            reward = REWARD_PROFIT_COEF * day_profit
+        else:
+            reward = sum(breakdown.values())
+        episode.total_reward += reward
+
+        return self._observation(
+            demand=demand,
+            sold=sold,
+            missed=missed,
+            expired=expired,
+            liquidated=liquidated,
+            received=received,
+            revenue=revenue,
+            purchase_cost=purchase_cost,
+            rejected=rejected,
+            messages=messages,
+            prices=prices,
+            active_events=active_events,
+            breakdown=breakdown,
+            reward=reward,
+        )
+
+    # ------------------------------------------------------------------ views
+    def _observation(
+        self,
+        *,
+        demand: dict[str, int],
+        sold: dict[str, int],
+        missed: dict[str, int],
+        expired: dict[str, int],
+        liquidated: dict[str, int],
+        received: dict[str, int],
+        revenue: float,
+        purchase_cost: float,
+        rejected: list[dict[str, Any]],
+        messages: list[str],
+        prices: dict[str, float],
+        active_events: list[str],
+        breakdown: dict[str, float],
+        reward: float,
+    ) -> InventoryObservation:
+        episode = self._episode
+        assert episode is not None
+        return InventoryObservation.model_construct(
+            task_name=episode.scenario.task_name,
+            current_day=episode.day,
+            days_remaining=EPISODE_DAYS - episode.day,
+            total_cash=episode.cash,
+            day_profit=revenue - purchase_cost,
+            total_profit=episode.cash - episode.starting_cash,
+            demand_today=demand,
+            updated_inventory={p: s.snapshot() for p, s in episode.stock.items()},
+            remaining_capacity=self.remaining_capacity(),
+            updated_events={name: start - episode.day for name, start in episode.events.items()},
+            active_events=active_events,
+            updated_deliveries=[s.public() for s in episode.in_transit],
+            units_sold=sold,
+            units_missed=missed,
+            units_expired=expired,
+            units_liquidated=liquidated,
+            units_received=received,
+            revenue_today=revenue,
+            purchase_cost_today=purchase_cost,
+            rejected_orders=rejected,
+            messages=messages,
+            price_multipliers=prices,
+            reward_breakdown=breakdown,
+            reward_mode=episode.reward_mode,
+            done=episode.done,
+            reward=reward,
+            metadata={"episode_id": episode.episode_id, "seed": episode.scenario.seed},
+        )
+
+    def remaining_capacity(self) -> dict[str, int]:
+        """Warehouse space left per product: capacity - on hand - in transit."""
+        episode = self._require_episode()
+        transit = _zeros()
+        for shipment in episode.in_transit:
+            transit[shipment.product] += shipment.quantity
+        return {
+            product: episode.capacity[product] - episode.stock[product].on_hand - transit[product]
+            for product in PRODUCTS
+        }
+
+    def _require_episode(self) -> _Episode:
+        if self._episode is None:
+            raise EpisodeStateError("no episode is running: call reset() first")
+        return self._episode
+
+    @property
+    def scenario(self) -> Scenario:
+        """The drawn scenario of the running episode (for graders and analysis, not agents)."""
+        return self._require_episode().scenario
+
+    @property
+    def done(self) -> bool:
+        """True once the 30th day has been simulated."""
+        return self._episode is not None and self._episode.done
+
+    @property
+    def state(self) -> InventoryState:
+        """The whole episode state; before any reset, an empty state."""
+        episode = self._episode
+        if episode is None:
+            return InventoryState()
+        return InventoryState(
+            episode_id=episode.episode_id,
+            step_count=episode.day,
+            task_name=episode.scenario.task_name,
+            seed=episode.scenario.seed,
+            reward_mode=episode.reward_mode,
+            current_day=episode.day,
+            done=episode.done,
+            starting_cash=episode.starting_cash,
+            cash=episode.cash,
+            total_reward=episode.total_reward,
+            inventory={p: s.snapshot() for p, s in episode.stock.items()},
+            in_transit=[s.public() for s in episode.in_transit],
+            totals={key: dict(table) for key, table in episode.totals.items()},
+            total_revenue=episode.total_revenue,
+            total_purchase_cost=episode.total_purchase_cost,
+        )
+
+    def get_metadata(self) -> EnvironmentMetadata:
+        return EnvironmentMetadata(
+            name="inventory_env",
+            description=(
+                "Retail inventory optimization: 5 products, perishable groceries in FIFO "
+                "batches, jittered shipping, price elasticity, seasonal events, cash and "
+                "warehouse limits, over a 30-day month."
+            ),
+            version="0.1.0",
+        )

@@ -1,0 +1,111 @@
+"""The random part of an episode, drawn whole at reset (common random numbers).
+
+Every random number an episode uses comes from one ``numpy.random.Generator`` seeded from
+``(task, seed)`` and is drawn up front as tables. Nothing an agent does changes which numbers
+are drawn, so every policy faces the same scenario, and the grader's ceiling can read the same
+tables the simulator will use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from server.constants import (
+    DELIVERY_METHODS,
+    EPISODE_DAYS,
+    EVENT_DURATION_DAYS,
+    EVENT_MULTIPLIERS,
+    LEAD_TIME_DAYS,
+    LEAD_TIME_JITTER,
+    PRODUCTS,
+    TASK_INDEX,
+    TASKS,
+    WEEKEND_DAYS,
+    WEEKEND_MULTIPLIER,
+)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """The drawn tables of one ``(task, seed)``.
+
+    ``base_demand[day, product]`` is the day's base demand before weekend, event and price
+    effects; ``lead_time[day, product, method]`` is how many days after ``day`` an order of
+    that product placed on that day with that method arrives.
+    """
+
+    task_name: str
+    seed: int
+    base_demand: np.ndarray
+    lead_time: np.ndarray
+    demand_multipliers: np.ndarray
+    """``[day, product]`` weekend x event multipliers (no randomness, kept here for speed)."""
+
+
+def validate_task_name(task_name: str) -> str:
+    """Return ``task_name`` or raise ``ValueError`` naming the allowed tasks."""
+    if task_name not in TASKS:
+        allowed = ", ".join(TASKS)
+        raise ValueError(f"unknown task_name {task_name!r}; allowed: {allowed}")
+    return task_name
+
+
+def validate_seed(seed: int | None, task_name: str) -> int:
+    """Resolve the default seed and reject anything but a non-negative whole number."""
+    if seed is None:
+        return int(TASKS[task_name]["default_seed"])
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if seed < 0 or seed >= 2**63:
+        raise ValueError(f"seed must be in [0, 2**63), got {seed}")
+    return int(seed)
+
+
+def draw_scenario(task_name: str, seed: int | None = None) -> Scenario:
+    """Draw the whole random scenario of ``(task_name, seed)``; ``seed=None`` is the default."""
+    validate_task_name(task_name)
+    seed = validate_seed(seed, task_name)
+    task = TASKS[task_name]
+    rng = np.random.default_rng(np.random.SeedSequence([TASK_INDEX[task_name], seed]))
+    low = np.array([task["base_demand"][p][0] for p in PRODUCTS], dtype=np.int64)
+    high = np.array([task["base_demand"][p][1] for p in PRODUCTS], dtype=np.int64)
+    base_demand = rng.integers(low, high + 1, size=(EPISODE_DAYS, len(PRODUCTS)))
+    nominal = np.array([LEAD_TIME_DAYS[m] for m in DELIVERY_METHODS], dtype=np.int64)
+    spread = np.array([LEAD_TIME_JITTER[m] for m in DELIVERY_METHODS], dtype=np.int64)
+    jitter = rng.integers(
+        -spread, spread + 1, size=(EPISODE_DAYS, len(PRODUCTS), len(DELIVERY_METHODS))
+    )
+    base_demand.setflags(write=False)
+    lead_time = nominal + jitter
+    lead_time.setflags(write=False)
+    return Scenario(
+        task_name=task_name,
+        seed=seed,
+        base_demand=base_demand,
+        lead_time=lead_time,
+        demand_multipliers=demand_multiplier_table(task_name),
+    )
+
+
+def event_is_active(start_day: int, day: int) -> bool:
+    """An event starting on ``start_day`` is active on that day and the next."""
+    return start_day <= day < start_day + EVENT_DURATION_DAYS
+
+
+@cache
+def demand_multiplier_table(task_name: str) -> np.ndarray:
+    """``[day, product]`` weekend x event multipliers of a task (no randomness)."""
+    events = TASKS[task_name]["events"]
+    table = np.ones((EPISODE_DAYS, len(PRODUCTS)))
+    for day in range(EPISODE_DAYS):
+        if day % 7 in WEEKEND_DAYS:
+            table[day, :] *= WEEKEND_MULTIPLIER
+        for name, start_day in events.items():
+            if event_is_active(start_day, day):
+                for index, product in enumerate(PRODUCTS):
+                    table[day, index] *= EVENT_MULTIPLIERS[name].get(product, 1.0)
+    table.setflags(write=False)
+    return table
