@@ -104,16 +104,17 @@ class InventoryAction(Action):
         for product, multiplier in value.items():
             _check_product(field, product)
             where = f"{field}[{product!r}]"
+            allowed = f"[{PRICE_MULTIPLIER_MIN}, {PRICE_MULTIPLIER_MAX}]"
             if isinstance(multiplier, bool) or not isinstance(multiplier, (int, float)):
-                raise ValueError(f"{where} must be a number, got {multiplier!r}")
-            multiplier = float(multiplier)
+                raise ValueError(f"{where} must be a number in {allowed}, got {multiplier!r}")
+            try:
+                multiplier = float(multiplier)
+            except OverflowError:  # an int beyond float range: out of range, not a crash
+                raise ValueError(f"{where} must be in {allowed}, got a huge integer") from None
             if not math.isfinite(multiplier):
-                raise ValueError(f"{where} must be finite, got {multiplier}")
+                raise ValueError(f"{where} must be a finite number in {allowed}, got {multiplier}")
             if not PRICE_MULTIPLIER_MIN <= multiplier <= PRICE_MULTIPLIER_MAX:
-                raise ValueError(
-                    f"{where} must be in [{PRICE_MULTIPLIER_MIN}, {PRICE_MULTIPLIER_MAX}], "
-                    f"got {multiplier}"
-                )
+                raise ValueError(f"{where} must be in {allowed}, got {multiplier}")
             prices[product] = multiplier
         return prices
 

@@ -38,7 +38,6 @@ Step order (day ``t`` = the observation's ``current_day``)
 
 from __future__ import annotations
 
-import math
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +66,7 @@ from server.constants import (
     SHIPPING_COST_PER_UNIT,
     TASKS,
 )
+from server.demand import demand_units
 from server.scenario import Scenario, draw_scenario, event_is_active, validate_task_name
 from server.stock import ProductStock
 
@@ -127,12 +127,54 @@ class _Episode:
     def done(self) -> bool:
         return self.day >= EPISODE_DAYS
 
-    def in_transit_units(self, product: str) -> int:
-        return sum(s.quantity for s in self.in_transit if s.product == product)
-
 
 def _zeros() -> dict[str, int]:
     return dict.fromkeys(PRODUCTS, 0)
+
+
+def _in_transit_by_product(shipments: list[Shipment]) -> dict[str, int]:
+    """Units on their way, per product."""
+    transit = _zeros()
+    for shipment in shipments:
+        transit[shipment.product] += shipment.quantity
+    return transit
+
+
+_OBSERVATION_FIELDS = frozenset(InventoryObservation.model_fields)
+_OBSERVATION_HAS_HOOKS = bool(
+    InventoryObservation.__pydantic_post_init__ or InventoryObservation.__private_attributes__
+)
+
+
+def _trusted_observation(**values: Any) -> InventoryObservation:
+    """``InventoryObservation.model_construct(**values)`` at a fifth of its cost.
+
+    model_construct's per-field alias and default handling was a fifth of a whole step. When
+    ``values`` names every field and the model has no post-init hook or private attributes,
+    the instance is restored through pydantic's pickling protocol (``__setstate__``) to the
+    exact state model_construct gives it; otherwise this falls back to model_construct.
+    """
+    if _OBSERVATION_HAS_HOOKS or values.keys() != _OBSERVATION_FIELDS:
+        return InventoryObservation.model_construct(**values)
+    observation = InventoryObservation.__new__(InventoryObservation)
+    observation.__setstate__(
+        {
+            "__dict__": values,
+            "__pydantic_fields_set__": set(values),
+            "__pydantic_extra__": None,
+            "__pydantic_private__": None,
+        }
+    )
+    return observation
+
+
+def _remaining_capacity(episode: _Episode, transit: dict[str, int]) -> dict[str, int]:
+    """Warehouse space left per product: capacity - on hand - ``transit`` (units in transit)."""
+    stock, capacity = episode.stock, episode.capacity
+    return {
+        product: capacity[product] - stock[product].on_hand - transit[product]
+        for product in PRODUCTS
+    }
 
 
 class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, InventoryState]):
@@ -203,6 +245,7 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
                 ("sales", "missed_sales", "expired", "failed_purchases", "liquidation"), 0.0
             ),
             reward=0.0,
+            in_transit=_zeros(),  # nothing is ordered before day 0
         )
 
     # ------------------------------------------------------------------- step
@@ -227,6 +270,10 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
         day = episode.day
         totals = episode.totals
         messages: list[str] = []
+        # The five shaped-reward signals' sums are accumulated in product order in the stages
+        # below (the same order, hence the same floats, as summing afterwards).
+        sales_value = missed_value = liquidated_value = 0
+        expired_units = 0
 
         # 1. Events: the countdowns say which are active today.
         active_events = [
@@ -236,16 +283,23 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
 
         # 2. Expired groceries leave the shelf.
         expired = _zeros()
+        expired_totals = totals["expired"]
         for product, stock in episode.stock.items():
-            expired[product] = stock.remove_expired()
+            units = stock.remove_expired()
+            if units:
+                expired[product] = units
+                expired_totals[product] += units
+                expired_units += units
 
         # 3. Deliveries due today arrive with a fresh shelf life.
         received = _zeros()
+        received_totals = totals["received"]
         still_in_transit: list[Shipment] = []
         for shipment in episode.in_transit:
             if shipment.arrival_day == day:
                 episode.stock[shipment.product].add(shipment.quantity, SHELF_LIFE[shipment.product])
                 received[shipment.product] += shipment.quantity
+                received_totals[shipment.product] += shipment.quantity
             else:
                 still_in_transit.append(shipment)
         episode.in_transit = still_in_transit
@@ -255,16 +309,15 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
         method_index = _METHOD_INDEX[method]
         purchase_cost = 0.0
         rejected: list[dict[str, Any]] = []
+        # Kept up to date with today's accepted orders (each product is ordered at most once a
+        # day, so a product's count is final before its own order is checked).
+        transit = _in_transit_by_product(episode.in_transit)
         for index, product in enumerate(PRODUCTS):
             quantity = action.buy_quantities.get(product, 0)
             if quantity <= 0:
                 continue
             cost = quantity * (COST_PRICE[product] + SHIPPING_COST_PER_UNIT[method])
-            space = (
-                episode.capacity[product]
-                - episode.stock[product].on_hand
-                - episode.in_transit_units(product)
-            )
+            space = episode.capacity[product] - episode.stock[product].on_hand - transit[product]
             reason = None
             if cost > episode.cash:
                 reason = (
@@ -284,6 +337,7 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
             totals["bought"][product] += quantity
             arrival_day = day + int(scenario.lead_time[day, index, method_index])
             episode.in_transit.append(Shipment(product, quantity, method, day, arrival_day))
+            transit[product] += quantity
 
         # 5-6. Demand meets stock, oldest batch first.
         prices = {product: action.price_multipliers.get(product, 1.0) for product in PRODUCTS}
@@ -291,19 +345,24 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
         sold = _zeros()
         missed = _zeros()
         revenue = 0.0
+        sold_totals, missed_totals = totals["sold"], totals["missed"]
         for index, product in enumerate(PRODUCTS):
             multiplier = prices[product]
-            expected = (
-                float(scenario.base_demand[day, index])
-                * float(multipliers[index])
-                * multiplier ** -ELASTICITY[product]
+            wanted = demand_units(
+                scenario.base_demand[day, index],
+                multipliers[index],
+                multiplier,
+                ELASTICITY[product],
             )
-            wanted = math.floor(expected + 0.5)
             units = episode.stock[product].take(wanted)
             demand[product] = wanted
             sold[product] = units
             missed[product] = wanted - units
+            sold_totals[product] += units
+            missed_totals[product] += wanted - units
             revenue += units * SELL_PRICE[product] * multiplier
+            sales_value += units * SELL_PRICE[product]
+            missed_value += (wanted - units) * SELL_PRICE[product]
         episode.cash += revenue
 
         # 7. Liquidation, oldest batch first, no revenue.
@@ -314,6 +373,8 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
                 continue
             units = episode.stock[product].take(wanted)
             liquidated[product] = units
+            totals["liquidated"][product] += units
+            liquidated_value += units * COST_PRICE[product]
             if units < wanted:
                 messages.append(
                     f"Liquidation of {wanted} {product} asked, {units} on hand: {units} disposed."
@@ -323,27 +384,16 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
         for stock in episode.stock.values():
             stock.age_one_day()
         episode.day += 1
-        for key, table in (
-            ("received", received),
-            ("sold", sold),
-            ("missed", missed),
-            ("expired", expired),
-            ("liquidated", liquidated),
-        ):
-            for product, units in table.items():
-                totals[key][product] += units
         episode.total_revenue += revenue
         episode.total_purchase_cost += purchase_cost
 
-        breakdown = {
-            "sales": REWARD_SALES_COEF * sum(sold[p] * SELL_PRICE[p] for p in PRODUCTS),
-            "missed_sales": -REWARD_MISSED_COEF * sum(missed[p] * SELL_PRICE[p] for p in PRODUCTS),
-            "expired": -REWARD_EXPIRED_PER_UNIT * sum(expired.values()),
-            "failed_purchases": -REWARD_FAILED_PURCHASE * len(rejected),
-            "liquidation": -REWARD_LIQUIDATION_COEF
-            * sum(liquidated[p] * COST_PRICE[p] for p in PRODUCTS),
+        breakdown = {  # "+ 0.0": a zero signal reads 0.0, never -0.0
+            "sales": REWARD_SALES_COEF * sales_value + 0.0,
+            "missed_sales": -REWARD_MISSED_COEF * missed_value + 0.0,
+            "expired": -REWARD_EXPIRED_PER_UNIT * expired_units + 0.0,
+            "failed_purchases": -REWARD_FAILED_PURCHASE * len(rejected) + 0.0,
+            "liquidation": -REWARD_LIQUIDATION_COEF * liquidated_value + 0.0,
         }
-        breakdown = {signal: value + 0.0 for signal, value in breakdown.items()}  # no -0.0
         day_profit = revenue - purchase_cost
         if episode.reward_mode == "profit":
             reward = REWARD_PROFIT_COEF * day_profit
@@ -366,6 +416,7 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
             active_events=active_events,
             breakdown=breakdown,
             reward=reward,
+            in_transit=transit,
         )
 
     # ------------------------------------------------------------------ views
@@ -386,10 +437,14 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
         active_events: list[str],
         breakdown: dict[str, float],
         reward: float,
+        in_transit: dict[str, int],
     ) -> InventoryObservation:
         episode = self._episode
         assert episode is not None
-        return InventoryObservation.model_construct(
+        return _trusted_observation(  # keyword order = field order, as model_construct has it
+            done=episode.done,
+            reward=reward,
+            metadata={"episode_id": episode.episode_id, "seed": episode.scenario.seed},
             task_name=episode.scenario.task_name,
             current_day=episode.day,
             days_remaining=EPISODE_DAYS - episode.day,
@@ -398,7 +453,7 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
             total_profit=episode.cash - episode.starting_cash,
             demand_today=demand,
             updated_inventory={p: s.snapshot() for p, s in episode.stock.items()},
-            remaining_capacity=self.remaining_capacity(),
+            remaining_capacity=_remaining_capacity(episode, in_transit),
             updated_events={name: start - episode.day for name, start in episode.events.items()},
             active_events=active_events,
             updated_deliveries=[s.public() for s in episode.in_transit],
@@ -414,21 +469,12 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
             price_multipliers=prices,
             reward_breakdown=breakdown,
             reward_mode=episode.reward_mode,
-            done=episode.done,
-            reward=reward,
-            metadata={"episode_id": episode.episode_id, "seed": episode.scenario.seed},
         )
 
     def remaining_capacity(self) -> dict[str, int]:
         """Warehouse space left per product: capacity - on hand - in transit."""
         episode = self._require_episode()
-        transit = _zeros()
-        for shipment in episode.in_transit:
-            transit[shipment.product] += shipment.quantity
-        return {
-            product: episode.capacity[product] - episode.stock[product].on_hand - transit[product]
-            for product in PRODUCTS
-        }
+        return _remaining_capacity(episode, _in_transit_by_product(episode.in_transit))
 
     def _require_episode(self) -> _Episode:
         if self._episode is None:
