@@ -1,0 +1,240 @@
+"""Scores an episode's profit between two baselines of the same scenario ``(task, seed)``.
+
+* floor: the profit of ``PassiveAgent`` (never buys, never liquidates, prices 1.0x), played
+  through the real simulator with ``run_episode``;
+* ceiling: the perfect-information bound of ``server.ceiling`` -- no policy, even one that
+  knows every future draw, can earn more;
+* ``score = clamp((profit - floor) / (ceiling - floor), 0, 1)``; the unclamped value is
+  reported too.
+
+Baselines are computed once per ``(task, seed)`` and cached (thread-safe, bounded), so a
+cached ``grade`` costs microseconds. The ceiling's tightness is checked by replaying the
+solver's plan (``clairvoyant_plan``) through the simulator: ``ceiling_report``.
+
+``python -m server.grader --report`` prints the README's table for each task's default seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import numbers
+import statistics
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from models import InventoryAction
+from server.agents import PassiveAgent, ReplayAgent, run_episode
+from server.ceiling import CeilingSolution, solve_ceiling
+from server.clairvoyant import plan_actions
+from server.constants import TASK_NAMES
+from server.scenario import validate_seed, validate_task_name
+
+CACHE_SIZE = 256
+"""Scenarios whose baselines stay cached (least recently used are dropped first)."""
+
+
+@dataclass
+class _Baselines:
+    """Everything computed for one scenario; the plan only when first asked for."""
+
+    floor: float
+    solution: CeilingSolution
+    plan: list[InventoryAction] | None = None
+    replayed_profit: float | None = None
+    replay_seconds: float | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_cache: OrderedDict[tuple[str, int], _Baselines] = OrderedDict()
+_cache_lock = threading.Lock()
+_key_locks: dict[tuple[str, int], threading.Lock] = {}
+
+
+def _key(task_name: str, seed: int | None) -> tuple[str, int]:
+    validate_task_name(task_name)
+    return task_name, validate_seed(seed, task_name)
+
+
+def _baselines(task_name: str, seed: int | None) -> _Baselines:
+    """The cached baselines of a scenario; computed once even when threads ask together."""
+    key = _key(task_name, seed)
+    with _cache_lock:
+        entry = _cache.get(key)
+        if entry is not None:
+            _cache.move_to_end(key)
+            return entry
+        key_lock = _key_locks.setdefault(key, threading.Lock())
+    with key_lock:
+        with _cache_lock:
+            entry = _cache.get(key)
+        if entry is None:
+            floor = run_episode(PassiveAgent(), key[0], key[1]).profit
+            entry = _Baselines(floor=float(floor), solution=solve_ceiling(*key))
+            with _cache_lock:
+                _cache[key] = entry
+                while len(_cache) > CACHE_SIZE:
+                    _cache.popitem(last=False)
+    with _cache_lock:
+        _key_locks.pop(key, None)
+    return entry
+
+
+def clear_cache() -> None:
+    """Forget every cached baseline (benchmarks time uncached solves with this)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def compute_baselines(task_name: str, seed: int | None = None) -> tuple[float, float]:
+    """``(floor, ceiling)`` of ``(task_name, seed)``; ``seed=None`` is the task's default."""
+    entry = _baselines(task_name, seed)
+    return entry.floor, entry.solution.bound
+
+
+def grade(task_name: str, agent_profit: float, seed: int | None = None) -> dict[str, Any]:
+    """Score ``agent_profit`` on ``(task_name, seed)`` between the floor and the ceiling.
+
+    When the ceiling does not exceed the floor (a degenerate scenario) the unclamped score is
+    1.0 for a profit at or above the ceiling and 0.0 below it.
+    """
+    if isinstance(agent_profit, bool) or not isinstance(agent_profit, numbers.Real):
+        raise ValueError(f"agent_profit must be a number, got {agent_profit!r}")
+    profit = float(agent_profit)
+    if not math.isfinite(profit):
+        raise ValueError(f"agent_profit must be finite, got {profit}")
+    task_name, seed = _key(task_name, seed)
+    floor, ceiling = compute_baselines(task_name, seed)
+    span = ceiling - floor
+    degenerate = 1.0 if profit >= ceiling else 0.0
+    unclamped = (profit - floor) / span if span > 0.0 else degenerate
+    return {
+        "task_name": task_name,
+        "seed": seed,
+        "agent_profit": profit,
+        "floor": floor,
+        "ceiling": ceiling,
+        "score": min(1.0, max(0.0, unclamped)),
+        "unclamped_score": unclamped,
+    }
+
+
+def _planned(task_name: str, seed: int | None) -> _Baselines:
+    """Baselines with the plan and its replay filled in."""
+    entry = _baselines(task_name, seed)
+    with entry.lock:
+        if entry.plan is None:
+            started = time.perf_counter()
+            plan = plan_actions(entry.solution)
+            solution = entry.solution
+            replay = run_episode(
+                ReplayAgent(plan, "clairvoyant"), solution.task_name, solution.seed
+            )
+            entry.replay_seconds = time.perf_counter() - started
+            entry.replayed_profit = replay.profit
+            entry.plan = plan
+    return entry
+
+
+def clairvoyant_plan(task_name: str, seed: int | None = None) -> list[InventoryAction]:
+    """The ceiling solver's plan as one action per day, checked against the simulator:
+    replayed with ``clairvoyant_agent`` it earns ``ceiling_report(...)["replayed_profit"]``."""
+    entry = _planned(task_name, seed)
+    assert entry.plan is not None
+    return [action.model_copy(deep=True) for action in entry.plan]
+
+
+def clairvoyant_agent(task_name: str, seed: int | None = None) -> ReplayAgent:
+    """An agent that plays the clairvoyant plan of ``(task_name, seed)``."""
+    return ReplayAgent(clairvoyant_plan(task_name, seed), "clairvoyant")
+
+
+def ceiling_report(
+    task_name: str, seed: int | None = None, *, with_plan: bool = False
+) -> dict[str, Any]:
+    """Floor, ceiling, the solver's plan replayed through the simulator, and how tight the
+    ceiling is (``tightness = replayed_profit / ceiling``). ``with_plan`` adds the plan's
+    actions as plain dicts (``"plan"``)."""
+    entry = _planned(task_name, seed)
+    solution = entry.solution
+    assert entry.replayed_profit is not None and entry.plan is not None
+    report = {
+        "task_name": solution.task_name,
+        "seed": solution.seed,
+        "floor": entry.floor,
+        "ceiling": solution.bound,
+        "plan_profit": solution.plan_profit,
+        "replayed_profit": entry.replayed_profit,
+        "tightness": entry.replayed_profit / solution.bound,
+        "solve_seconds": solution.solve_seconds,
+        "replay_seconds": entry.replay_seconds,
+        "solver_status": solution.status,
+    }
+    if with_plan:
+        report["plan"] = [action.model_dump(exclude={"metadata"}) for action in entry.plan]
+    return report
+
+
+def report_table(reports: list[dict[str, Any]]) -> str:
+    """Markdown table of ``ceiling_report`` results, one row each."""
+    lines = [
+        "| Task | Seed | Floor | Ceiling | Replayed plan | Tightness |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in reports:
+        lines.append(
+            f"| {r['task_name']} | {r['seed']} | {r['floor']:,.2f} | {r['ceiling']:,.2f} | "
+            f"{r['replayed_profit']:,.2f} | {100 * r['tightness']:.2f}% |"
+        )
+    return "\n".join(lines)
+
+
+def sweep_table(reports: list[dict[str, Any]]) -> str:
+    """Markdown table of the tightness of ``ceiling_report`` results, one row per task."""
+    lines = [
+        "| Task | Seeds | Tightness min | median | max | Ceiling / floor (median) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for task_name in TASK_NAMES:
+        mine = [r for r in reports if r["task_name"] == task_name]
+        if not mine:
+            continue
+        tightness = sorted(r["tightness"] for r in mine)
+        seeds = sorted(r["seed"] for r in mine)
+        ratio = statistics.median(r["ceiling"] / r["floor"] for r in mine)
+        lines.append(
+            f"| {task_name} | {seeds[0]}-{seeds[-1]} | {100 * tightness[0]:.2f}% | "
+            f"{100 * statistics.median(tightness):.2f}% | {100 * tightness[-1]:.2f}% | "
+            f"{ratio:.1f}x |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m server.grader [--report [--seed N]] [--sweep N]``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--report", action="store_true", help="markdown table: floor, ceiling, tightness"
+    )
+    parser.add_argument("--seed", type=int, default=None, help="seed (default: each task's)")
+    parser.add_argument(
+        "--sweep", type=int, default=0, metavar="N", help="tightness over seeds 0..N-1"
+    )
+    args = parser.parse_args(argv)
+    if args.report:
+        print(report_table([ceiling_report(task, args.seed) for task in TASK_NAMES]))
+    if args.sweep:
+        seeds = range(args.sweep)
+        print(sweep_table([ceiling_report(task, seed) for task in TASK_NAMES for seed in seeds]))
+    if args.report or args.sweep:
+        return
+    for task_name in TASK_NAMES:
+        floor, ceiling = compute_baselines(task_name, args.seed)
+        print(f"{task_name}: floor={floor:.2f}, ceiling={ceiling:.2f}")
+
+
+if __name__ == "__main__":
+    main()
