@@ -1,29 +1,75 @@
-"""HTTP and WebSocket server: openenv's app around the inventory environment (transport only)."""
+"""HTTP and WebSocket server: openenv's app around the inventory environment (transport only).
+
+``create_app`` from openenv-core gives every standard route and message shape (``/health``,
+``/schema``, ``/metadata``, ``/ws``, ``/mcp``, the Gradio UI at ``/web`` when
+``ENABLE_WEB_INTERFACE`` is on). On top of it: stateful HTTP episodes (``server.episode_routes``),
+``/tasks``, ``/grader``, ``/baseline`` (``server.routes``), the play view at ``/play``
+(``server.play``) and the input guards of ``server.guards``. Limits: ``server.settings``.
+"""
 
 from __future__ import annotations
 
-import os
-
+from fastapi import FastAPI
 from openenv.core.env_server.http_server import create_app
 
-from models import InventoryAction, InventoryObservation
-from server.inventory_env import InventoryEnvironment
-
-app = create_app(
-    InventoryEnvironment,
-    InventoryAction,
-    InventoryObservation,
-    env_name="inventory_env",
-    max_concurrent_envs=int(os.environ.get("MAX_CONCURRENT_ENVS", "64")),
+from models import InventoryObservation
+from server import play
+from server.episode_routes import register_episode_routes
+from server.guards import (
+    BodySizeLimit,
+    WebSocketFrameGuard,
+    guard_web_routes,
+    install_error_handlers,
 )
+from server.http_episodes import EpisodeStore
+from server.routes import register_extra_routes
+from server.settings import ServerSettings
+from server.wire import ServedInventoryEnvironment, WireInventoryAction
+
+PLAY_TAB_NAME = "Play an episode"
+
+
+def build_app(settings: ServerSettings) -> FastAPI:
+    """The whole application for ``settings`` (openenv reads ``ENABLE_WEB_INTERFACE`` itself)."""
+    builder = getattr(play, "gradio_builder", None)
+    application = create_app(
+        ServedInventoryEnvironment,
+        WireInventoryAction,
+        InventoryObservation,
+        env_name="inventory_env",
+        max_concurrent_envs=settings.max_concurrent_envs,
+        gradio_builder=builder,
+        custom_tab_name=PLAY_TAB_NAME,
+        title_override="Retail Inventory Optimization Environment",
+    )
+    store = EpisodeStore(settings.max_http_episodes, settings.http_episode_idle_s)
+    application.state.http_episodes = store
+    application.state.settings = settings
+    register_episode_routes(application, store)
+    register_extra_routes(application, settings.max_background_jobs)
+    application.include_router(play.router)
+    guard_web_routes(application)
+    install_error_handlers(application)
+    application.add_middleware(WebSocketFrameGuard)
+    application.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return application
+
+
+SETTINGS = ServerSettings.from_env()
+app = build_app(SETTINGS)
 
 
 def main() -> None:
-    """Entry point of the ``server`` console script."""
+    """Entry point of the ``server`` console script: serve ``app`` with uvicorn."""
     import uvicorn
 
     uvicorn.run(
-        app, host=os.environ.get("HOST", "0.0.0.0"), port=int(os.environ.get("PORT", "8000"))
+        app,
+        host=SETTINGS.host,
+        port=SETTINGS.port,
+        ws_max_size=SETTINGS.max_ws_message_bytes,
+        ws_per_message_deflate=SETTINGS.ws_per_message_deflate,
+        log_level=SETTINGS.log_level,
     )
 
 

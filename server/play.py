@@ -1,14 +1,132 @@
-"""The play view: a page where a person plays an episode day by day (stub, being built)."""
+"""The play view: a page at ``/play`` where a person plays an episode day by day.
+
+Transport only. The page (``server/static/``) talks to the server's own HTTP routes
+(``/reset``, ``/step`` with the ``episode_id`` it was given, ``/grader``), so a browser tab plays
+exactly what an agent would. The only thing served from here besides the files is a small JSON
+block of public constants (products, tasks, shipping), read from ``server.constants`` so the page
+never restates a number of the simulation.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import FileResponse, HTMLResponse
+
+from server.constants import (
+    DELIVERY_METHODS,
+    EPISODE_DAYS,
+    EVENT_DURATION_DAYS,
+    LEAD_TIME_DAYS,
+    LEAD_TIME_JITTER,
+    PRICE_MULTIPLIER_MAX,
+    PRICE_MULTIPLIER_MIN,
+    PRODUCTS,
+    SELL_PRICE,
+    SHELF_LIFE,
+    SHIPPING_COST_PER_UNIT,
+    TASKS,
+)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+PAGE_FILE = "play.html"
+CONFIG_PLACEHOLDER = "__PLAY_CONFIG_JSON__"
+_MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
+ASSET_NAMES: frozenset[str] = frozenset(
+    path.name for path in STATIC_DIR.glob("*") if path.suffix in _MEDIA_TYPES
+)
+"""The only files ``/play/assets/`` serves: no path from the request ever reaches the disk."""
 
 router = APIRouter()
 
 
+def page_config() -> dict[str, Any]:
+    """The public numbers the page needs to label its controls, straight from the constants."""
+    return {
+        "episode_days": EPISODE_DAYS,
+        "event_duration_days": EVENT_DURATION_DAYS,
+        "products": list(PRODUCTS),
+        "sell_price": SELL_PRICE,
+        "shelf_life": SHELF_LIFE,
+        "price_multiplier": {"min": PRICE_MULTIPLIER_MIN, "max": PRICE_MULTIPLIER_MAX},
+        "shipping": [
+            {
+                "method": method,
+                "cost_per_unit": SHIPPING_COST_PER_UNIT[method],
+                "min_days": LEAD_TIME_DAYS[method] - LEAD_TIME_JITTER[method],
+                "max_days": LEAD_TIME_DAYS[method] + LEAD_TIME_JITTER[method],
+            }
+            for method in DELIVERY_METHODS
+        ],
+        "tasks": [
+            {
+                "name": name,
+                "title": task["title"],
+                "description": task["description"],
+                "default_seed": task["default_seed"],
+            }
+            for name, task in TASKS.items()
+        ],
+    }
+
+
+@lru_cache(maxsize=1)
+def render_page() -> str:
+    """The page with its config embedded (``</`` escaped so the JSON cannot close the tag)."""
+    template = (STATIC_DIR / PAGE_FILE).read_text(encoding="utf-8")
+    config_json = json.dumps(page_config(), sort_keys=True).replace("</", "<\\/")
+    return template.replace(CONFIG_PLACEHOLDER, config_json)
+
+
 @router.get("/play", response_class=HTMLResponse, include_in_schema=False)
-def play_page() -> str:
+def play_page() -> HTMLResponse:
     """Serve the play view."""
-    return "<!doctype html><title>Inventory play view</title><p>Coming soon.</p>"
+    return HTMLResponse(render_page(), headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/play/assets/{name}", include_in_schema=False)
+def play_asset(name: str) -> FileResponse:
+    """Serve one of the play view's scripts or style sheets."""
+    if name not in ASSET_NAMES:
+        raise HTTPException(status_code=404, detail=f"no such asset: {name!r}")
+    path = STATIC_DIR / name
+    return FileResponse(
+        path, media_type=_MEDIA_TYPES[path.suffix], headers={"Cache-Control": "no-cache"}
+    )
+
+
+def gradio_builder(
+    web_manager: Any,
+    action_fields: list[dict[str, Any]],
+    metadata: Any,
+    is_chat_env: bool,
+    title: str,
+    quick_start_md: str | None,
+) -> Any:
+    """An extra tab for openenv's ``/web`` interface that points visitors to the play view.
+
+    Signature of ``create_app(gradio_builder=...)``; the arguments are unused because the play
+    view talks to the HTTP routes itself. ``../play`` is relative so it also works when the
+    Space sits behind a path prefix.
+    """
+    import gradio as gr
+
+    with gr.Blocks(title=title) as blocks:
+        gr.Markdown(
+            "## Play an episode yourself\n"
+            "Pick a task and a seed, then decide each day what to buy, how to ship it, what to "
+            "liquidate and how to price; charts of stock, cash, demand vs. sales and profit "
+            "follow the days, and the grader scores your month at the end. "
+            "Each browser tab plays its own episode."
+        )
+        gr.HTML(
+            '<p><a href="../play" target="_blank" rel="noopener">Open the play view in a new '
+            'tab</a></p><iframe src="../play" title="Inventory play view" '
+            'style="width:100%;height:1400px;border:1px solid #d0d7de;border-radius:8px">'
+            "</iframe>"
+        )
+    return blocks

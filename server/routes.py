@@ -1,0 +1,251 @@
+"""The brief's extra routes: ``GET /tasks``, ``POST /grader``, ``GET /baseline``; and ``/schema``
+with our state model (openenv-core 0.3.0 reports the base ``State`` schema there).
+
+Transport only: tables come from ``server.constants``, episodes are played by
+``server.agents.run_episode`` and scored by ``server.grader.grade``. Grading and whole
+episodes take long enough to stall the event loop, so they run in worker threads, at most
+``max_background_jobs`` at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+from functools import lru_cache
+from typing import Annotated, Any
+
+import anyio.to_thread
+from fastapi import Body, FastAPI, HTTPException, Query
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from openenv.core.env_server.types import SchemaResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+
+from models import InventoryAction, InventoryObservation, InventoryState
+from server import agents, constants
+from server.scenario import validate_seed, validate_task_name
+
+BASELINE_AGENT_VAR = "BASELINE_AGENT"
+"""Environment variable naming the agent ``/baseline`` plays when the request names none."""
+DEFAULT_BASELINE_AGENT = "heuristic"
+
+
+@lru_cache(maxsize=1)
+def task_catalogue() -> dict[str, Any]:
+    """Everything public about the tasks, the products and the rules, plus the wire schemas."""
+    c = constants
+    return {
+        "episode_days": c.EPISODE_DAYS,
+        "tasks": [{"name": name, **config} for name, config in c.TASKS.items()],
+        "products": [
+            {
+                "name": product,
+                "sell_price": c.SELL_PRICE[product],
+                "cost_price": c.COST_PRICE[product],
+                "shelf_life_days": c.SHELF_LIFE[product],
+                "elasticity": c.ELASTICITY[product],
+            }
+            for product in c.PRODUCTS
+        ],
+        "shipping": [
+            {
+                "method": method,
+                "cost_per_unit": c.SHIPPING_COST_PER_UNIT[method],
+                "lead_time_days": c.LEAD_TIME_DAYS[method],
+                "jitter_days": c.LEAD_TIME_JITTER[method],
+                "min_days": c.LEAD_TIME_DAYS[method] - c.LEAD_TIME_JITTER[method],
+                "max_days": c.LEAD_TIME_DAYS[method] + c.LEAD_TIME_JITTER[method],
+            }
+            for method in c.DELIVERY_METHODS
+        ],
+        "events": [
+            {
+                "name": name,
+                "duration_days": c.EVENT_DURATION_DAYS,
+                "demand_multipliers": multipliers,
+            }
+            for name, multipliers in c.EVENT_MULTIPLIERS.items()
+        ],
+        "weekend": {"days": list(c.WEEKEND_DAYS), "multiplier": c.WEEKEND_MULTIPLIER},
+        "price_multiplier": {"min": c.PRICE_MULTIPLIER_MIN, "max": c.PRICE_MULTIPLIER_MAX},
+        "max_order_quantity": c.MAX_ORDER_QUANTITY,
+        "reward": {
+            "modes": list(c.REWARD_MODES),
+            "sales_coef": c.REWARD_SALES_COEF,
+            "missed_coef": c.REWARD_MISSED_COEF,
+            "expired_per_unit": c.REWARD_EXPIRED_PER_UNIT,
+            "failed_purchase": c.REWARD_FAILED_PURCHASE,
+            "liquidation_coef": c.REWARD_LIQUIDATION_COEF,
+            "profit_coef": c.REWARD_PROFIT_COEF,
+        },
+        "action_schema": InventoryAction.model_json_schema(),
+        "observation_schema": InventoryObservation.model_json_schema(),
+    }
+
+
+class GraderRequest(BaseModel):
+    """JSON body of ``POST /grader`` (the same names work as query parameters)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"task_name": "easy", "agent_profit": 5000}]},
+    )
+
+    task_name: StrictStr | None = None
+    agent_profit: StrictFloat | StrictInt | None = None
+    seed: StrictInt | None = Field(default=None, ge=0)
+
+
+def _plain(value: Any) -> Any:
+    """Numpy scalars and containers to plain JSON values."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):
+        return value.item()
+    return value
+
+
+def _merge(name: str, query_value: Any, body_value: Any) -> Any:
+    if query_value is not None and body_value is not None and query_value != body_value:
+        raise HTTPException(
+            status_code=422,
+            detail=f"{name} given twice with different values (query {query_value!r}, "
+            f"body {body_value!r}); give it once",
+        )
+    return body_value if body_value is not None else query_value
+
+
+def _checked_grade_inputs(task_name: str | None, profit: Any, seed: int | None) -> None:
+    if task_name is None:
+        raise HTTPException(status_code=422, detail="task_name is required (easy, medium, hard)")
+    if profit is None:
+        raise HTTPException(status_code=422, detail="agent_profit is required (a number)")
+    if not math.isfinite(profit):
+        raise HTTPException(status_code=422, detail=f"agent_profit must be finite, got {profit}")
+    try:
+        validate_task_name(task_name)
+        validate_seed(seed, task_name)
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+
+
+def _grade(task_name: str, agent_profit: float, seed: int | None) -> dict[str, Any]:
+    from server.grader import grade  # imported late: the grader pulls in scipy
+
+    return _plain(grade(task_name, agent_profit, seed=seed))
+
+
+def _baseline_agent_name(requested: str | None) -> str:
+    if requested is not None:
+        return requested
+    return os.environ.get(BASELINE_AGENT_VAR, "").strip() or DEFAULT_BASELINE_AGENT
+
+
+def _play_baseline(agent: agents.Agent, task_name: str, seed: int | None) -> dict[str, Any]:
+    result = agents.run_episode(agent, task_name, seed)
+    grade = _grade(task_name, result.profit, result.seed)
+    return {
+        "task_name": task_name,
+        "seed": result.seed,
+        "agent": result.agent,
+        "profit": result.profit,
+        "total_reward": result.total_reward,
+        "score": grade["score"],
+        "grade": grade,
+    }
+
+
+@lru_cache(maxsize=1)
+def _schemas() -> SchemaResponse:
+    return SchemaResponse(
+        action=InventoryAction.model_json_schema(),
+        observation=InventoryObservation.model_json_schema(),
+        state=InventoryState.model_json_schema(),
+    )
+
+
+def _replace_schema_route(app: FastAPI) -> None:
+    app.router.routes[:] = [
+        route
+        for route in app.router.routes
+        if not (isinstance(route, APIRoute) and route.path == "/schema")
+    ]
+
+    @app.get(
+        "/schema",
+        response_model=SchemaResponse,
+        tags=["Schema"],
+        summary="Get all JSON schemas",
+        description="JSON schemas of the action, the observation and the state (/state).",
+    )
+    async def get_schemas() -> SchemaResponse:
+        return _schemas()
+
+
+def register_extra_routes(app: FastAPI, max_background_jobs: int) -> None:
+    """Add ``/tasks``, ``/grader`` and ``/baseline``; give ``/schema`` our state schema."""
+    jobs = asyncio.Semaphore(max_background_jobs)
+    _replace_schema_route(app)
+
+    async def in_thread(func: Any, *args: Any) -> Any:
+        async with jobs:
+            return await anyio.to_thread.run_sync(func, *args)
+
+    @app.get(
+        "/tasks",
+        tags=["Environment Info"],
+        summary="All tasks with their full configuration",
+        description="The three tasks (cash, capacity, starting stock, demand ranges, events), "
+        "the product, shipping and event tables, and the action and observation JSON schemas.",
+    )
+    async def tasks() -> JSONResponse:
+        return JSONResponse(task_catalogue())
+
+    @app.post(
+        "/grader",
+        tags=["Grading"],
+        summary="Score a profit on a task",
+        description="score = clamp((agent_profit - floor) / (ceiling - floor), 0, 1) on the "
+        "scenario of (task_name, seed); parameters in the query "
+        "(`/grader?task_name=easy&agent_profit=5000`) or as a JSON body.",
+        responses={422: {"description": "Missing, unknown or malformed parameter"}},
+    )
+    async def grader(
+        task_name: str | None = Query(default=None, description="easy, medium or hard"),
+        agent_profit: float | None = Query(default=None, description="Profit to score"),
+        seed: int | None = Query(default=None, ge=0, description="Omitted: the task's default"),
+        body: Annotated[GraderRequest | None, Body()] = None,
+    ) -> JSONResponse:
+        body = body or GraderRequest()
+        task = _merge("task_name", task_name, body.task_name)
+        profit = _merge("agent_profit", agent_profit, body.agent_profit)
+        chosen_seed = _merge("seed", seed, body.seed)
+        _checked_grade_inputs(task, profit, chosen_seed)
+        result = await in_thread(_grade, task, float(profit), chosen_seed)
+        return JSONResponse(result)
+
+    @app.get(
+        "/baseline",
+        tags=["Grading"],
+        summary="Play a task with a built-in agent and grade it",
+        description="Plays one whole episode in the server with a built-in agent "
+        f"(`agent`, else ${BASELINE_AGENT_VAR}, else the heuristic) and returns which agent "
+        "played, its profit and its grade.",
+        responses={422: {"description": "Unknown task or agent, or bad seed"}},
+    )
+    async def baseline(
+        task_name: str = Query(default="easy", description="easy, medium or hard"),
+        seed: int | None = Query(default=None, ge=0, description="Omitted: the task's default"),
+        agent: str | None = Query(default=None, description="Built-in agent name"),
+    ) -> JSONResponse:
+        try:
+            validate_task_name(task_name)
+            validate_seed(seed, task_name)
+            player = agents.make_agent(_baseline_agent_name(agent), seed)
+        except ValueError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from None
+        result = await in_thread(_play_baseline, player, task_name, seed)
+        return JSONResponse(result)

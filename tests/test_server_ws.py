@@ -1,0 +1,142 @@
+"""WebSocket sessions on the real server (uvicorn on a loopback port), with raw frames.
+
+Several sessions at once stay isolated and each equals its solo replay in process; bad frames
+get error frames, leave the session's episode exactly as it was, and keep the connection open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from typing import Any
+
+import websockets
+
+from models import InventoryAction
+from server.constants import EPISODE_DAYS, PRODUCTS
+from server.inventory_env import InventoryEnvironment
+
+
+def _ws_url(server_url: str) -> str:
+    return server_url.replace("http://", "ws://") + "/ws"
+
+
+async def _ask(ws: Any, message: dict[str, Any] | str | bytes) -> dict[str, Any]:
+    await ws.send(message if isinstance(message, (str, bytes)) else json.dumps(message))
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout=30))
+
+
+def _actions(seed: int) -> list[dict[str, Any]]:
+    """A reproducible month of varied, valid actions."""
+    rng = random.Random(seed)
+    return [
+        {
+            "buy_quantities": {p: rng.randint(1, 8) for p in PRODUCTS if rng.random() < 0.4},
+            "delivery_method": rng.choice(["slow", "medium", "fast"]),
+            "liquidate": {"groceries": rng.randint(0, 3)},
+            "price_multipliers": {p: rng.choice([0.8, 1.0, 1.2]) for p in PRODUCTS},
+        }
+        for _ in range(EPISODE_DAYS)
+    ]
+
+
+def _solo_replay(task: str, seed: int, actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The same episode in process, as the wire would carry it."""
+    env = InventoryEnvironment()
+    observations = [env.reset(task_name=task, seed=seed)]
+    observations += [env.step(InventoryAction(**action)) for action in actions]
+    return [
+        json.loads(json.dumps(obs.model_dump(exclude={"reward", "done", "metadata"})))
+        for obs in observations
+    ]
+
+
+def test_concurrent_sessions_are_isolated_and_equal_their_solo_replays(server_url: str) -> None:
+    plans = [("easy", 11), ("medium", 12), ("hard", 13), ("medium", 12), ("hard", 99)]
+
+    async def play(task: str, seed: int, actions: list[dict[str, Any]]) -> list[dict]:
+        async with websockets.connect(_ws_url(server_url)) as ws:
+            frames = [await _ask(ws, {"type": "reset", "data": {"task_name": task, "seed": seed}})]
+            for action in actions:
+                frames.append(await _ask(ws, {"type": "step", "data": action}))
+                await asyncio.sleep(0)  # let the other sessions interleave
+            state = await _ask(ws, {"type": "state"})
+        assert state["data"]["current_day"] == EPISODE_DAYS
+        assert state["data"]["task_name"] == task
+        assert all(frame["type"] == "observation" for frame in frames)
+        return [frame["data"]["observation"] for frame in frames]
+
+    async def play_all() -> list[list[dict]]:
+        return await asyncio.gather(
+            *[play(task, seed, _actions(index)) for index, (task, seed) in enumerate(plans)]
+        )
+
+    results = asyncio.run(play_all())
+    for index, ((task, seed), observed) in enumerate(zip(plans, results, strict=True)):
+        assert observed == _solo_replay(task, seed, _actions(index)), (task, seed)
+    assert results[1] != results[3]  # same scenario, different actions: different months
+
+
+def test_bad_frames_get_error_frames_and_leave_the_episode_unchanged(server_url: str) -> None:
+    async def scenario() -> None:
+        async with websockets.connect(_ws_url(server_url)) as ws:
+            early = await _ask(ws, {"type": "step", "data": {}})
+            assert early["type"] == "error"
+            assert "reset" in early["data"]["message"]
+
+            await _ask(ws, {"type": "reset", "data": {"task_name": "medium"}})
+            await _ask(ws, {"type": "step", "data": {"buy_quantities": {"toys": 4}}})
+            before = await _ask(ws, {"type": "state"})
+
+            bad_action = await _ask(ws, {"type": "step", "data": {"buy_quantities": {"gold": 1}}})
+            assert bad_action["data"]["code"] == "VALIDATION_ERROR"
+            assert "unknown product 'gold'" in json.dumps(bad_action["data"]["errors"])
+            bad_reset = await _ask(ws, {"type": "reset", "data": {"task_name": "nightmare"}})
+            assert "unknown task_name 'nightmare'" in bad_reset["data"]["message"]
+            unknown_param = await _ask(ws, {"type": "reset", "data": {"level": 3}})
+            assert "unknown reset parameter" in unknown_param["data"]["message"]
+            for frame in ("[1, 2]", '"step"', "42", "{broken", b"\xff\xfe"):
+                reply = await _ask(ws, frame)
+                assert reply["type"] == "error", frame
+            unknown_type = await _ask(ws, {"type": "jump"})
+            assert "Unknown message type" in unknown_type["data"]["message"]
+
+            assert await _ask(ws, {"type": "state"}) == before
+            after = await _ask(ws, {"type": "step", "data": {}})
+            assert after["data"]["observation"]["current_day"] == 2
+
+    asyncio.run(scenario())
+
+
+def test_step_after_done_is_an_error_frame_and_the_session_survives(server_url: str) -> None:
+    async def scenario() -> None:
+        async with websockets.connect(_ws_url(server_url)) as ws:
+            await _ask(ws, {"type": "reset", "data": {"task_name": "hard"}})
+            for _ in range(EPISODE_DAYS):
+                last = await _ask(ws, {"type": "step", "data": {}})
+            assert last["data"]["done"] is True
+            over = await _ask(ws, {"type": "step", "data": {}})
+            assert over["type"] == "error"
+            assert "episode is over" in over["data"]["message"]
+            state = await _ask(ws, {"type": "state"})
+            assert state["data"]["current_day"] == EPISODE_DAYS
+            again = await _ask(ws, {"type": "reset", "data": {"task_name": "easy"}})
+            assert again["data"]["observation"]["current_day"] == 0
+
+    asyncio.run(scenario())
+
+
+def test_an_oversized_frame_closes_with_message_too_big(server_url: str) -> None:
+    async def scenario() -> None:
+        async with websockets.connect(_ws_url(server_url), max_size=None) as ws:
+            await _ask(ws, {"type": "reset", "data": {}})
+            await ws.send(json.dumps({"type": "step", "data": {"pad": "x" * (2 << 20)}}))
+            try:
+                await asyncio.wait_for(ws.recv(), timeout=30)
+            except websockets.ConnectionClosed as closed:
+                assert closed.rcvd is not None and closed.rcvd.code == 1009  # message too big
+            else:
+                raise AssertionError("a 2 MiB frame was accepted (MAX_WS_MESSAGE_BYTES is 1 MiB)")
+
+    asyncio.run(scenario())
