@@ -169,7 +169,7 @@ class InventoryObservation(Observation):
         default_factory=list,
         description="Orders refused whole today: product, quantity, cost, reason",
     )
-    messages: list[str] = Field(
+    notes: list[str] = Field(
         default_factory=list,
         description="Plain-language notes on today's rejections and liquidation shortfalls",
     )

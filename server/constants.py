@@ -123,7 +123,7 @@ TASKS: dict[str, dict[str, Any]] = {
             "Anticipate demand spikes and restock before events hit."
         ),
         "default_seed": 2002,
-        "starting_cash": 2000.0,
+        "starting_cash": 1000.0,
         "capacity": dict(_FULL_CAPACITY),
         "starting_stock": {
             "electronics": [[10, None]],
@@ -133,11 +133,11 @@ TASKS: dict[str, dict[str, Any]] = {
             "toys": [[15, None]],
         },
         "base_demand": {
-            "electronics": [2, 5],
-            "clothing": [4, 10],
-            "groceries": [12, 24],
-            "furniture": [1, 3],
-            "toys": [3, 8],
+            "electronics": [0, 10],
+            "clothing": [0, 18],
+            "groceries": [0, 40],
+            "furniture": [0, 6],
+            "toys": [0, 14],
         },
         "events": {
             "black_friday": 6,
@@ -150,8 +150,8 @@ TASKS: dict[str, dict[str, Any]] = {
     "hard": {
         "title": "Chaos Mode",
         "description": (
-            "Half the cash, low stock, events packed close together, higher demand and a "
-            "smaller warehouse."
+            "Half the cash, low stock, events packed close together, higher and more volatile "
+            "demand and a smaller warehouse."
         ),
         "default_seed": 3003,
         "starting_cash": 500.0,
@@ -163,18 +163,18 @@ TASKS: dict[str, dict[str, Any]] = {
             "toys": 40,
         },
         "starting_stock": {
-            "electronics": [[4, None]],
-            "clothing": [[10, None]],
-            "groceries": [[10, 2], [10, 4]],
-            "furniture": [[2, None]],
-            "toys": [[8, None]],
+            "electronics": [[1, None]],
+            "clothing": [[4, None]],
+            "groceries": [[10, 2]],
+            "furniture": [[1, None]],
+            "toys": [[4, None]],
         },
         "base_demand": {
-            "electronics": [3, 7],
-            "clothing": [6, 14],
-            "groceries": [18, 32],
-            "furniture": [2, 4],
-            "toys": [5, 11],
+            "electronics": [0, 14],
+            "clothing": [0, 28],
+            "groceries": [0, 60],
+            "furniture": [0, 8],
+            "toys": [0, 20],
         },
         "events": {
             "black_friday": 4,

@@ -238,7 +238,7 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
             revenue=0.0,
             purchase_cost=0.0,
             rejected=[],
-            messages=[f"Task {task_name!r} ({task['title']}), seed {scenario.seed}."],
+            notes=[f"Task {task_name!r} ({task['title']}), seed {scenario.seed}."],
             prices=dict.fromkeys(PRODUCTS, 1.0),
             active_events=[],
             breakdown=dict.fromkeys(
@@ -269,7 +269,7 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
         scenario = episode.scenario
         day = episode.day
         totals = episode.totals
-        messages: list[str] = []
+        notes: list[str] = []
         # The five shaped-reward signals' sums are accumulated in product order in the stages
         # below (the same order, hence the same floats, as summing afterwards).
         sales_value = missed_value = liquidated_value = 0
@@ -329,7 +329,7 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
                 rejected.append(
                     {"product": product, "quantity": quantity, "cost": cost, "reason": reason}
                 )
-                messages.append(f"Order of {quantity} {product} rejected: {reason}.")
+                notes.append(f"Order of {quantity} {product} rejected: {reason}.")
                 totals["rejected"][product] += quantity
                 continue
             episode.cash -= cost
@@ -376,7 +376,7 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
             totals["liquidated"][product] += units
             liquidated_value += units * COST_PRICE[product]
             if units < wanted:
-                messages.append(
+                notes.append(
                     f"Liquidation of {wanted} {product} asked, {units} on hand: {units} disposed."
                 )
 
@@ -411,7 +411,7 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
             revenue=revenue,
             purchase_cost=purchase_cost,
             rejected=rejected,
-            messages=messages,
+            notes=notes,
             prices=prices,
             active_events=active_events,
             breakdown=breakdown,
@@ -432,7 +432,7 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
         revenue: float,
         purchase_cost: float,
         rejected: list[dict[str, Any]],
-        messages: list[str],
+        notes: list[str],
         prices: dict[str, float],
         active_events: list[str],
         breakdown: dict[str, float],
@@ -465,7 +465,7 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
             revenue_today=revenue,
             purchase_cost_today=purchase_cost,
             rejected_orders=rejected,
-            messages=messages,
+            notes=notes,
             price_multipliers=prices,
             reward_breakdown=breakdown,
             reward_mode=episode.reward_mode,

@@ -138,7 +138,7 @@ def test_order_cash_cannot_cover_is_rejected_whole_and_costs_half_a_point(
     assert rejected["quantity"] == 1
     assert rejected["cost"] == 102.0
     assert "cash" in rejected["reason"]
-    assert any("rejected" in message for message in observation.messages)
+    assert any("rejected" in message for message in observation.notes)
     totals = env.state.totals
     assert totals["rejected"]["electronics"] == 1
     assert totals["bought"]["electronics"] == 0
@@ -462,7 +462,7 @@ def test_liquidation_takes_the_oldest_batch_first_for_no_revenue(make_env: MakeE
     assert observation.units_liquidated["groceries"] == 4
     assert observation.revenue_today == 0.0
     assert observation.total_cash == 1000.0
-    assert observation.messages == []
+    assert observation.notes == []
     # 4 units x $5 cost x 0.001.
     assert observation.reward_breakdown == {**NO_REWARD, "liquidation": pytest.approx(-0.02)}
 
@@ -481,7 +481,7 @@ def test_liquidating_more_than_on_hand_disposes_what_there_is(make_env: MakeEnv)
     assert observation.units_liquidated["electronics"] == 5
     assert observation.updated_inventory["electronics"] == []
     assert observation.remaining_capacity["electronics"] == 1000
-    [message] = observation.messages
+    [message] = observation.notes
     assert "electronics" in message and "8" in message and "5" in message
     assert observation.reward_breakdown["liquidation"] == pytest.approx(-0.5)  # 5 x $100
     assert env.state.totals["liquidated"]["electronics"] == 5

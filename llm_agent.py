@@ -1,0 +1,408 @@
+"""The LLM store manager: prompts an OpenAI-compatible chat model for each day's action.
+
+* A compact system prompt states the rules, the products and the task's published
+  configuration.
+* Each day the model sees the last ``HISTORY_DAYS`` days (its observation and the action
+  actually taken) and today's observation; nothing older is ever sent.
+* Replies are parsed as JSON even inside code fences or after ``<think>`` blocks. An invalid
+  reply gets one retry that quotes the validation error; if that fails too, the heuristic's
+  action is taken and counted as a fallback. API errors and timeouts are retried with
+  exponential backoff a bounded number of times, then also fall back to the heuristic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from models import InventoryAction, InventoryObservation
+from server.constants import (
+    COST_PRICE,
+    ELASTICITY,
+    EPISODE_DAYS,
+    EVENT_DURATION_DAYS,
+    EVENT_MULTIPLIERS,
+    LEAD_TIME_DAYS,
+    LEAD_TIME_JITTER,
+    PRICE_MULTIPLIER_MAX,
+    PRICE_MULTIPLIER_MIN,
+    PRODUCTS,
+    SELL_PRICE,
+    SHELF_LIFE,
+    SHIPPING_COST_PER_UNIT,
+    TASKS,
+    WEEKEND_DAYS,
+    WEEKEND_MULTIPLIER,
+)
+from server.heuristic_agent import HeuristicAgent
+
+HISTORY_DAYS = 7
+"""Past days (observation + action) sent with each request."""
+DAY_HEADER = "Day {day} of {days}"
+"""First line of every observation message: tests and logs count days by it."""
+
+
+class ReplyError(ValueError):
+    """The model's reply holds no valid action; the message says why (sent back on retry)."""
+
+
+# --------------------------------------------------------------------------- parsing
+_THINK_BLOCK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
+_FENCE = re.compile(r"```[ \t]*(?:json|JSON)?[ \t]*\n?(.*?)```", re.DOTALL)
+
+
+def _json_objects(text: str) -> list[str]:
+    """Every balanced top-level ``{...}`` span in ``text``, in order (strings respected)."""
+    spans: list[str] = []
+    depth, start, in_string, escaped = 0, -1, False, False
+    for index, char in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+            continue
+        if char == '"' and depth > 0:
+            in_string = True
+        elif char == "{":
+            if depth == 0:
+                start = index
+            depth += 1
+        elif char == "}" and depth > 0:
+            depth -= 1
+            if depth == 0:
+                spans.append(text[start : index + 1])
+    return spans
+
+
+def _validation_message(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item.get("loc", ())) or "action"
+        parts.append(f"{where}: {item.get('msg', 'invalid')}")
+    return "; ".join(parts)
+
+
+def parse_action(reply: str | None) -> InventoryAction:
+    """The action in a model's reply.
+
+    Drops ``<think>...</think>`` blocks (and an unterminated one's opening tag), prefers a
+    fenced code block, and takes the last JSON object that decodes; ``{"action": {...}}`` is
+    unwrapped. Raises ``ReplyError`` naming the problem.
+    """
+    if not reply or not reply.strip():
+        raise ReplyError("the reply was empty; answer with one JSON object")
+    text = _THINK_BLOCK.sub("", reply)
+    if "</think>" in text.lower():  # an opening tag lost to truncation: keep what follows
+        text = re.split(r"</think>", text, flags=re.IGNORECASE)[-1]
+    candidates = [block for block in _FENCE.findall(text)] + [text]
+    decoded: Any = None
+    for candidate in candidates:
+        for span in reversed(_json_objects(candidate)):
+            try:
+                decoded = json.loads(span)
+            except json.JSONDecodeError:
+                continue
+            break
+        if decoded is not None:
+            break
+    if not isinstance(decoded, dict):
+        raise ReplyError("no JSON object found in the reply; answer with one JSON object")
+    if set(decoded) == {"action"} and isinstance(decoded["action"], dict):
+        decoded = decoded["action"]
+    try:
+        return InventoryAction.model_validate(decoded)
+    except ValidationError as error:
+        raise ReplyError(_validation_message(error)) from None
+
+
+# --------------------------------------------------------------------------- prompts
+def system_prompt(task_name: str, task_config: Mapping[str, Any] | None = None) -> str:
+    """The rules, products and the task's published configuration, compactly."""
+    task = task_config or TASKS[task_name]
+
+    def life(product: str) -> str:
+        days = SHELF_LIFE[product]
+        return f"sellable {days} days from arrival" if days else "never expires"
+
+    products = "\n".join(
+        f"- {p}: sells ${SELL_PRICE[p]:g}, costs ${COST_PRICE[p]:g}, {life(p)}, "
+        f"elasticity {ELASTICITY[p]:g}, base demand {task['base_demand'][p][0]}-"
+        f"{task['base_demand'][p][1]}/day, warehouse capacity {task['capacity'][p]}"
+        for p in PRODUCTS
+    )
+
+    def lead(method: str) -> str:
+        low = LEAD_TIME_DAYS[method] - LEAD_TIME_JITTER[method]
+        high = LEAD_TIME_DAYS[method] + LEAD_TIME_JITTER[method]
+        return f"{low} day{'s' if low > 1 else ''}" if low == high else f"{low}-{high} days"
+
+    shipping = ", ".join(
+        f"{m} ${SHIPPING_COST_PER_UNIT[m]:g}/unit arriving after {lead(m)}"
+        for m in SHIPPING_COST_PER_UNIT
+    )
+    events = task.get("events") or {}
+    event_lines = (
+        "\n".join(
+            f"- {name} (day {start}): "
+            + ", ".join(f"{p} x{x:g}" for p, x in EVENT_MULTIPLIERS[name].items())
+            for name, start in sorted(events.items(), key=lambda item: item[1])
+        )
+        or "- none"
+    )
+    weekend = ", ".join(str(d) for d in WEEKEND_DAYS)
+    price_range = f"{PRICE_MULTIPLIER_MIN:g}-{PRICE_MULTIPLIER_MAX:g}"
+    return f"""You manage a retail store for a {EPISODE_DAYS}-day month. Task "{task_name}": \
+{task.get("description", "")}
+Goal: maximise profit = final cash - starting cash (${task["starting_cash"]:g}). Stock left at \
+the end is worth nothing.
+
+Products:
+{products}
+
+Each day, answer with ONE JSON object and nothing else:
+{{"buy_quantities": {{"<product>": <units>}}, "delivery_method": "slow" | "medium" | "fast", \
+"liquidate": {{"<product>": <units>}}, "price_multipliers": {{"<product>": <{price_range}>}}}}
+Every field may be omitted ({{}} = buy nothing, sell at 1.0x).
+
+Rules:
+- Shipping (one method per day for all of that day's orders): {shipping}.
+- An order costs units x (cost + shipping), paid now. It is refused whole if cash cannot pay \
+it or if on hand + in transit + order exceeds the product's capacity.
+- Demand = base x {WEEKEND_MULTIPLIER:g} on weekend days (day % 7 in {weekend}) x event \
+multiplier x price_multiplier^-elasticity, rounded. Unmet demand is lost. Revenue = units \
+sold x sell price x price multiplier.
+- Groceries: a batch [units, k] can still be sold on the next k days. Sales and liquidation \
+take the oldest batch first. Liquidation earns nothing.
+- Events last {EVENT_DURATION_DAYS} days; countdown 0 = starts today, -1 = its second day.
+Events:
+{event_lines}"""
+
+
+def _window(first: int, last: int) -> str:
+    return f"day {last}" if first >= last else f"day {first}-{last}"
+
+
+def _weekend_note(day: int) -> str:
+    return " (weekend)" if day % 7 in WEEKEND_DAYS else ""
+
+
+def observation_message(observation: InventoryObservation) -> str:
+    """Today's situation: what the agent needs to decide, compactly."""
+    day = observation.current_day
+    compact = json.dumps
+    lines = [
+        DAY_HEADER.format(day=day, days=EPISODE_DAYS)
+        + f"{_weekend_note(day)}: {observation.days_remaining} days left.",
+        f"Cash ${observation.total_cash:.2f}; profit so far ${observation.total_profit:.2f}.",
+    ]
+    if day > 0:
+        lines += [
+            f"Yesterday: demand {compact(observation.demand_today)}, "
+            f"sold {compact(observation.units_sold)}, missed {compact(observation.units_missed)}, "
+            f"expired {compact(observation.units_expired)}, "
+            f"received {compact(observation.units_received)}, "
+            f"at prices {compact(observation.price_multipliers)}.",
+        ]
+    lines.append(f"Stock [units, days left]: {compact(observation.updated_inventory)}")
+    lines.append(f"Space left: {compact(observation.remaining_capacity)}")
+    transit = [
+        f"{s['quantity']} {s['product']} ({s['method']}) arriving "
+        + _window(max(day, s["earliest_arrival_day"]), s["latest_arrival_day"])
+        for s in observation.updated_deliveries
+    ]
+    lines.append("In transit: " + ("; ".join(transit) if transit else "nothing"))
+    events = [
+        f"{name} {'active' if left in (0, -1) else f'in {left} days'}"
+        for name, left in observation.updated_events.items()
+        if left >= -1
+    ]
+    if events:
+        lines.append("Events: " + ", ".join(events))
+    if observation.notes and day > 0:
+        lines.append("Notes: " + " ".join(observation.notes))
+    lines.append("Your action (one JSON object):")
+    return "\n".join(lines)
+
+
+def action_message(action: InventoryAction) -> str:
+    """The action taken, as the assistant turn kept in the history."""
+    return json.dumps(action.model_dump(exclude={"metadata"}, exclude_defaults=True) or {})
+
+
+# --------------------------------------------------------------------------- the agent
+@dataclass(frozen=True)
+class LLMSettings:
+    """Endpoint and robustness settings (``inference.py`` fills them from CLI and env)."""
+
+    base_url: str
+    model: str
+    api_key: str = "EMPTY"
+    timeout_s: float = 60.0
+    """Per request."""
+    api_retries: int = 3
+    """Extra attempts after an API error or timeout."""
+    backoff_s: float = 1.0
+    """First backoff; doubles each retry."""
+    temperature: float = 0.2
+    max_tokens: int = 1024
+
+
+@dataclass
+class LLMStats:
+    """What one episode cost and how often the model needed help."""
+
+    llm_calls: int = 0
+    invalid_replies: int = 0
+    retries: int = 0
+    """Invalid replies followed by a retry request."""
+    api_errors: int = 0
+    fallbacks: int = 0
+    """Days on which the heuristic's action was taken."""
+    fallbacks_invalid_reply: int = 0
+    fallbacks_api_error: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["total_tokens"] = self.total_tokens
+        data["errors"] = self.errors[:5]
+        return data
+
+
+class _ApiFailure(Exception):
+    """The endpoint did not answer usefully after all retries."""
+
+
+class LLMAgent:
+    """An async agent backed by an OpenAI-compatible chat endpoint, heuristic as safety net."""
+
+    name = "llm"
+
+    def __init__(
+        self,
+        settings: LLMSettings,
+        task_config: Mapping[str, Any] | None = None,
+        client: Any = None,
+    ) -> None:
+        from openai import AsyncOpenAI  # imported late: only the LLM agent needs it
+
+        self.settings = settings
+        self._task_config = task_config
+        self._client = client or AsyncOpenAI(
+            base_url=settings.base_url,
+            api_key=settings.api_key,
+            timeout=settings.timeout_s,
+            max_retries=0,
+        )
+        self._fallback = HeuristicAgent(task_config)
+        self._history: deque[tuple[str, str]] = deque(maxlen=HISTORY_DAYS)
+        self._system = ""
+        self.stats = LLMStats()
+
+    def reset(self, task_name: str) -> None:
+        """New episode: new system prompt, empty history, zeroed statistics."""
+        self._fallback.reset(task_name)
+        self._system = system_prompt(task_name, self._task_config)
+        self._history.clear()
+        self.stats = LLMStats()
+
+    async def act(self, observation: InventoryObservation) -> InventoryAction:
+        """Ask the model; one retry on an invalid reply; otherwise the heuristic's action."""
+        if not self._system:
+            self.reset(observation.task_name)
+        heuristic_action = self._fallback.act(observation)  # keeps its demand estimates current
+        today = observation_message(observation)
+        messages = [{"role": "system", "content": self._system}]
+        for user, assistant in self._history:
+            messages += [
+                {"role": "user", "content": user},
+                {"role": "assistant", "content": assistant},
+            ]
+        messages.append({"role": "user", "content": today})
+        action: InventoryAction | None = None
+        try:
+            reply = await self._complete(messages)
+            try:
+                action = parse_action(reply)
+            except ReplyError as error:
+                self.stats.invalid_replies += 1
+                self.stats.retries += 1
+                self._note(f"day {observation.current_day}: invalid reply: {error}")
+                retry = messages + [
+                    {"role": "assistant", "content": reply or ""},
+                    {
+                        "role": "user",
+                        "content": f"That reply was not a valid action: {error}. "
+                        "Answer again with one JSON object only.",
+                    },
+                ]
+                reply = await self._complete(retry)
+                try:
+                    action = parse_action(reply)
+                except ReplyError as second:
+                    self.stats.invalid_replies += 1
+                    self.stats.fallbacks_invalid_reply += 1
+                    self._note(f"day {observation.current_day}: invalid retry: {second}")
+        except _ApiFailure as failure:
+            self.stats.fallbacks_api_error += 1
+            self._note(f"day {observation.current_day}: API failure: {failure}")
+        if action is None:
+            self.stats.fallbacks += 1
+            action = heuristic_action
+        self._history.append((today, action_message(action)))
+        return action
+
+    def _note(self, text: str) -> None:
+        if len(self.stats.errors) < 20:
+            self.stats.errors.append(text)
+
+    async def _complete(self, messages: list[dict[str, str]]) -> str:
+        """One chat completion, retried with exponential backoff on API errors/timeouts."""
+        settings = self.settings
+        delay = settings.backoff_s
+        last_error = "no attempt"
+        for attempt in range(settings.api_retries + 1):
+            if attempt:
+                await asyncio.sleep(delay)
+                delay *= 2
+            self.stats.llm_calls += 1
+            try:
+                response = await asyncio.wait_for(
+                    self._client.chat.completions.create(
+                        model=settings.model,
+                        messages=messages,
+                        temperature=settings.temperature,
+                        max_tokens=settings.max_tokens,
+                    ),
+                    timeout=settings.timeout_s,
+                )
+            except Exception as error:  # any API failure or timeout: retried, then fallback
+                self.stats.api_errors += 1
+                last_error = f"{type(error).__name__}: {error}"[:300]
+                continue
+            usage = getattr(response, "usage", None)
+            if usage is not None:
+                self.stats.prompt_tokens += int(getattr(usage, "prompt_tokens", 0) or 0)
+                self.stats.completion_tokens += int(getattr(usage, "completion_tokens", 0) or 0)
+            try:
+                return response.choices[0].message.content or ""
+            except (AttributeError, IndexError, TypeError):
+                self.stats.api_errors += 1
+                last_error = "response without choices"
+        raise _ApiFailure(last_error)

@@ -1,0 +1,280 @@
+"""``inference.py`` end to end against a real environment server and a fake OpenAI-compatible
+endpoint (``tests/fake_llm.py``), plus the reply parser and the prompt pieces.
+
+Each scenario runs the real script as a subprocess on all three tasks; the runs go
+concurrently to keep the suite fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import inference
+from inference import parse_seeds
+from llm_agent import (
+    HISTORY_DAYS,
+    LLMAgent,
+    LLMSettings,
+    ReplyError,
+    observation_message,
+    parse_action,
+    system_prompt,
+)
+from server.agents import make_agent, run_episode
+from server.constants import EPISODE_DAYS, TASK_NAMES
+from server.inventory_env import InventoryEnvironment
+from tests.fake_llm import RETRY_MARKER, VALID_ACTION, FakeLLM
+
+ROOT = Path(__file__).resolve().parent.parent
+DAY_LINE = re.compile(rf"^Day (\d+) of {EPISODE_DAYS}\b")
+RUN_TIMEOUT_S = 120
+
+
+# --------------------------------------------------------------------------- parser
+def test_parser_reads_plain_fenced_and_thinking_replies() -> None:
+    expected = parse_action(json.dumps(VALID_ACTION))
+    assert expected.buy_quantities == {"groceries": 12, "toys": 3}
+    fenced = f"Sure.\n```json\n{json.dumps(VALID_ACTION, indent=2)}\n```\nGood luck!"
+    thinking = (
+        '<think>Stock is {low}; maybe {"buy": 1}? Hmm.</think>\n'
+        f"```\n{json.dumps(VALID_ACTION)}\n```"
+    )
+    wrapped = json.dumps({"action": VALID_ACTION})
+    truncated_think = f"plan: {{draft}}</think>{json.dumps(VALID_ACTION)}"
+    for reply in (fenced, thinking, wrapped, truncated_think):
+        assert parse_action(reply) == expected
+    assert parse_action("{}") == parse_action('Nothing today: {"buy_quantities": {}}')
+
+
+@pytest.mark.parametrize(
+    ("reply", "message"),
+    [
+        ("", "empty"),
+        ("I would restock groceries.", "no JSON object"),
+        ('{"buy_quantities": {"groceries": 10}', "no JSON object"),  # unbalanced
+        ('{"price_multipliers": {"toys": 9.0}}', "price_multipliers"),
+        ('{"buy_quantities": {"gadgets": 1}}', "unknown product 'gadgets'"),
+        ('{"buy_quantities": {"toys": 2.5}}', "whole number"),
+        ('{"delivery_method": "drone"}', "delivery_method"),
+        ('{"buy": {"toys": 1}}', "buy"),  # unknown field
+        ("[1, 2, 3]", "no JSON object"),
+    ],
+)
+def test_parser_rejects_invalid_replies_naming_the_problem(reply: str, message: str) -> None:
+    with pytest.raises(ReplyError, match=re.escape(message)):
+        parse_action(reply)
+
+
+def test_prompts_state_the_rules_and_the_day() -> None:
+    medium = system_prompt("medium")
+    assert "black_friday (day 6)" in medium and "fast $10/unit arriving after 1 day" in medium
+    assert "- none" in system_prompt("easy")
+    env = InventoryEnvironment()
+    observation = env.reset(task_name="hard")
+    observation = env.step(make_agent("heuristic").act(observation))
+    text = observation_message(observation)
+    assert DAY_LINE.match(text) and "Cash $" in text and "Yesterday: demand" in text
+
+
+def test_seed_lists() -> None:
+    assert parse_seeds(None) == [None]
+    assert parse_seeds("0-3,7,default") == [0, 1, 2, 3, 7, None]
+
+
+# --------------------------------------------------------------------------- end to end
+SCENARIOS: dict[str, dict[str, object]] = {
+    # model (fake server mode) -> expected per-episode counts
+    "valid": {"fallbacks": 0, "retries": 0, "llm_calls": EPISODE_DAYS},
+    "think": {"fallbacks": 0, "retries": 0, "llm_calls": EPISODE_DAYS},
+    "junk": {"fallbacks": EPISODE_DAYS, "fallbacks_invalid_reply": EPISODE_DAYS,
+             "retries": EPISODE_DAYS, "llm_calls": 2 * EPISODE_DAYS},
+    "error500": {"fallbacks": EPISODE_DAYS, "fallbacks_api_error": EPISODE_DAYS,
+                 "llm_calls": 3 * EPISODE_DAYS},
+    "slow": {"fallbacks": EPISODE_DAYS, "fallbacks_api_error": EPISODE_DAYS,
+             "llm_calls": EPISODE_DAYS},
+}  # fmt: skip
+ALL_HEURISTIC = ("junk", "error500", "slow")
+"""Scenarios where every day falls back: the run must earn exactly the heuristic's profit."""
+
+
+def _inference(args: list[str], extra_env: dict[str, str]) -> subprocess.Popen[str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("API_BASE_URL", "MODEL_NAME", "HF_TOKEN", "API_KEY", "ENV_URL")
+    }
+    env.update(extra_env)
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "inference.py"), "--no-dotenv", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
+    try:
+        out, err = process.communicate(timeout=RUN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+    return process.returncode, out, err
+
+
+def _rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def heuristic_profits() -> dict[str, float]:
+    return {task: run_episode(make_agent("heuristic"), task).profit for task in TASK_NAMES}
+
+
+@pytest.fixture(scope="module")
+def llm_runs(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Every scenario's run of ``inference.py`` (all three tasks each), run concurrently."""
+    out_dir = tmp_path_factory.mktemp("inference")
+    with FakeLLM() as fake:
+        processes = {}
+        for model in SCENARIOS:
+            timeout = "0.1" if model == "slow" else "5"
+            retries = "0" if model == "slow" else "2"
+            processes[model] = _inference(
+                [
+                    "--env-url", server_url, "--concurrency", "3", "--no-grade",
+                    "--output", str(out_dir / f"{model}.jsonl"),
+                    "--llm-timeout", timeout, "--llm-retries", retries, "--llm-backoff", "0.01",
+                ],
+                {"API_BASE_URL": fake.base_url, "MODEL_NAME": model, "API_KEY": "test-key"},
+            )  # fmt: skip
+        results = {model: _finish(process) for model, process in processes.items()}
+        requests = {model: list(fake.requests.get(model, [])) for model in SCENARIOS}
+    rows = {}
+    for model, (code, out, err) in results.items():
+        assert code == 0, f"{model}: exit {code}\n{out}\n{err[-3000:]}"
+        rows[model] = _rows(out_dir / f"{model}.jsonl")
+    return {"rows": rows, "requests": requests, "results": results}
+
+
+@pytest.mark.parametrize("model", list(SCENARIOS))
+def test_every_llm_scenario_completes_all_tasks_with_the_right_fallbacks(
+    model: str, llm_runs: dict, heuristic_profits: dict[str, float]
+) -> None:
+    rows = llm_runs["rows"][model]
+    assert sorted(row["task_name"] for row in rows) == sorted(TASK_NAMES)
+    for row in rows:
+        assert row["error"] is None and row["days"] == EPISODE_DAYS
+        assert row["agent"] == "llm" and row["model"] == model
+        assert row["profit"] is not None
+        for key, value in SCENARIOS[model].items():
+            assert row[key] == value, f"{model}/{row['task_name']}: {key}={row[key]}"
+        if model in ALL_HEURISTIC:
+            assert row["profit"] == pytest.approx(heuristic_profits[row["task_name"]])
+            assert row["notes"], "the reason for the fallbacks is recorded"
+        if model in ("valid", "think"):
+            assert row["total_tokens"] > 0 and row["prompt_tokens"] > 0
+    _, out, err = llm_runs["results"][model]
+    assert "easy" in out and "hard" in out  # the results table
+    assert "[3/3]" in err  # progress display
+
+
+def test_history_never_holds_more_than_seven_days(llm_runs: dict) -> None:
+    for model in ("valid", "junk"):
+        requests = llm_runs["requests"][model]
+        assert requests, f"{model}: no request reached the fake LLM"
+        full_windows = 0
+        for messages in requests:
+            assert messages[0]["role"] == "system"
+            days = [
+                int(m.group(1))
+                for msg in messages
+                if msg["role"] == "user" and (m := DAY_LINE.match(msg["content"]))
+            ]
+            today, past = days[-1], days[:-1]
+            assert len(past) <= HISTORY_DAYS
+            assert past == list(range(today - len(past), today)), "the most recent days, in order"
+            full_windows += len(past) == HISTORY_DAYS
+            if messages[-1]["content"].startswith(RETRY_MARKER):
+                assert "no JSON object" in messages[-1]["content"]  # the reason is quoted
+        assert full_windows > 0, "the window of past days was never filled"
+
+
+def test_without_llm_or_server_it_starts_its_own_and_runs_the_heuristic(
+    tmp_path: Path,
+    heuristic_profits: dict[str, float],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in ("API_BASE_URL", "MODEL_NAME", "HF_TOKEN", "API_KEY", "ENV_URL"):
+        monkeypatch.delenv(name, raising=False)
+    output = tmp_path / "run.json"
+    code = inference.main(["--no-dotenv", "--tasks", "easy,hard", "--no-grade", "--output",
+                           str(output)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 0, err[-3000:]
+    assert "No LLM configured" in err and "heuristic" in err and "Starting" in err
+    episodes = json.loads(output.read_text())["episodes"]
+    assert [e["task_name"] for e in episodes] == ["easy", "hard"]
+    for episode in episodes:
+        assert episode["agent"] == "heuristic"
+        # Over WebSocket the heuristic sees only observations: same profit as in process.
+        assert episode["profit"] == pytest.approx(heuristic_profits[episode["task_name"]])
+
+
+def test_asking_for_the_llm_without_one_configured_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("API_BASE_URL", raising=False)
+    monkeypatch.delenv("MODEL_NAME", raising=False)
+    with pytest.raises(SystemExit) as stopped:
+        inference.main(["--no-dotenv", "--agent", "llm", "--tasks", "easy"])
+    assert stopped.value.code == 2 and "API_BASE_URL" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- in process
+def _play_llm(model: str, fake: FakeLLM, task: str = "medium") -> LLMAgent:
+    """One episode in process with the LLM agent against the fake endpoint."""
+    settings = LLMSettings(base_url=fake.base_url, model=model, api_key="k", timeout_s=5,
+                           api_retries=2, backoff_s=0.001)  # fmt: skip
+    agent = LLMAgent(settings)
+
+    async def play() -> None:
+        env = InventoryEnvironment()
+        observation = env.reset(task_name=task)
+        agent.reset(task)
+        while not observation.done:
+            observation = env.step(await agent.act(observation))
+
+    asyncio.run(play())
+    return agent
+
+
+def test_an_invalid_reply_is_retried_once_with_the_validation_error() -> None:
+    with FakeLLM() as fake:
+        agent = _play_llm("fixable", fake)
+        requests = fake.requests["fixable"]
+    assert agent.stats.retries == EPISODE_DAYS and agent.stats.fallbacks == 0
+    assert agent.stats.llm_calls == 2 * EPISODE_DAYS == len(requests)
+    retries = [r for r in requests if r[-1]["content"].startswith(RETRY_MARKER)]
+    assert len(retries) == EPISODE_DAYS
+    for retry in retries:
+        assert "price_multipliers" in retry[-1]["content"] and "1.5" in retry[-1]["content"]
+        assert retry[-2]["role"] == "assistant" and "9.0" in retry[-2]["content"]
+
+
+def test_api_errors_are_retried_with_backoff_before_any_fallback() -> None:
+    with FakeLLM() as fake:
+        agent = _play_llm("flaky", fake)
+    assert agent.stats.fallbacks == 0
+    assert agent.stats.api_errors == EPISODE_DAYS
+    assert agent.stats.llm_calls == 2 * EPISODE_DAYS
