@@ -23,6 +23,9 @@ from server.constants import REWARD_MODES, TASK_NAMES
 from server.http_episodes import EpisodeStore
 
 REPLACED_PATHS = ("/reset", "/step", "/state")
+MAX_SEED = 2**63 - 1
+"""Largest seed a scenario takes (``server.scenario.validate_seed``)."""
+BODY_TOO_LARGE = {413: {"description": "Request body over MAX_BODY_BYTES"}}
 EPISODE_ID_FIELD = Field(
     default=None,
     min_length=1,
@@ -40,7 +43,7 @@ class HttpResetRequest(BaseModel):
     )
 
     seed: StrictInt | None = Field(
-        default=None, ge=0, description="Scenario seed; omitted: the task's default seed"
+        default=None, ge=0, le=MAX_SEED, description="Scenario seed; omitted: the task's default"
     )
     episode_id: StrictStr | None = Field(
         default=None,
@@ -48,11 +51,16 @@ class HttpResetRequest(BaseModel):
         max_length=255,
         description="Id for the new episode (an existing one restarts); omitted: a fresh UUID",
     )
+    # The enums are declared for clients; the checks (and their messages) are the simulator's.
     task_name: StrictStr | None = Field(
-        default=None, description=f"One of {', '.join(TASK_NAMES)}; omitted: easy"
+        default=None,
+        description=f"One of {', '.join(TASK_NAMES)}; omitted: easy",
+        json_schema_extra={"enum": [*TASK_NAMES, None]},
     )
     reward_mode: StrictStr | None = Field(
-        default=None, description=f"One of {', '.join(REWARD_MODES)}; omitted: shaped"
+        default=None,
+        description=f"One of {', '.join(REWARD_MODES)}; omitted: shaped",
+        json_schema_extra={"enum": [*REWARD_MODES, None]},
     )
 
 
@@ -77,7 +85,7 @@ class HttpStepRequest(BaseModel):
 
     action: dict[str, Any] = Field(description="An InventoryAction (see /schema); {} does nothing")
     episode_id: StrictStr | None = EPISODE_ID_FIELD
-    timeout_s: StrictFloat | StrictInt | None = Field(
+    timeout_s: StrictFloat | None = Field(
         default=None, gt=0, description="Accepted for openenv compatibility; a step never waits"
     )
     request_id: StrictStr | None = Field(default=None, max_length=255)
@@ -115,7 +123,10 @@ def register_episode_routes(app: FastAPI, store: EpisodeStore) -> None:
         description="Starts an episode kept on the server and returns its first observation "
         "and its episode_id. The body is optional: `curl -X POST /reset` starts the easy task "
         "on its default seed.",
-        responses={422: {"description": "Unknown field, task, reward mode or bad seed"}},
+        responses={
+            422: {"description": "Unknown field, task, reward mode or bad seed"},
+            **BODY_TOO_LARGE,
+        },
     )
     async def reset(request: Annotated[HttpResetRequest | None, Body()] = None) -> JSONResponse:
         params = request.model_dump(exclude_none=True) if request is not None else {}
@@ -136,6 +147,7 @@ def register_episode_routes(app: FastAPI, store: EpisodeStore) -> None:
             404: {"description": "Unknown or expired episode_id"},
             409: {"description": "No episode started yet, or the episode is over"},
             422: {"description": "Invalid action or unknown field"},
+            **BODY_TOO_LARGE,
         },
     )
     async def step(request: HttpStepRequest) -> JSONResponse:
@@ -153,6 +165,7 @@ def register_episode_routes(app: FastAPI, store: EpisodeStore) -> None:
         responses={
             404: {"description": "Unknown or expired episode_id"},
             409: {"description": "No episode started yet"},
+            422: {"description": "Malformed episode_id"},
         },
     )
     async def state(

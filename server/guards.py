@@ -8,6 +8,8 @@
 - ``install_error_handlers``: simulator and validation errors become 404 / 409 / 422 with a
   message naming the problem, never a 500, on openenv's routes as on ours.
 - ``guard_web_routes``: openenv's ``/web/reset`` and ``/web/step`` checked the same way.
+- ``guard_mcp_sessions``: openenv's HTTP ``/mcp`` would create sessions that are never reaped
+  (``openenv/session/create``), each holding a slot of the WebSocket pool; refused here.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Body, FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.http_episodes import UnknownEpisodeError
 from server.inventory_env import EpisodeStateError
@@ -104,33 +108,73 @@ class BodySizeLimit:
         await send({"type": "http.response.body", "body": payload})
 
 
-def _env_error_frame(message: str) -> str:
-    return json.dumps({"type": "error", "data": {"message": message, "code": "VALIDATION_ERROR"}})
+def unparseable_json_reason(exc: BaseException) -> str:
+    """Why text that the JSON decoder did not reject as malformed still could not be read."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to parse"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+    return str(exc).split(";")[0]  # e.g. "Exceeds the limit (4300 digits) for integer ..."
 
 
-def _mcp_error_frame(message: str) -> str:
-    return json.dumps({"jsonrpc": "2.0", "error": {"code": -32600, "message": message}, "id": None})
+JSON_KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
+JSON_KINDS[type(None)] = "null"
+
+
+def _env_error_frame(message: str, unparseable: bool) -> str:
+    code = "INVALID_JSON" if unparseable else "VALIDATION_ERROR"
+    return json.dumps({"type": "error", "data": {"message": message, "code": code}})
+
+
+def _mcp_error_frame(message: str, unparseable: bool) -> str:
+    code = -32700 if unparseable else -32600  # JSON-RPC parse error / invalid request
+    return json.dumps({"jsonrpc": "2.0", "error": {"code": code, "message": message}, "id": None})
+
+
+class OpenConnections:
+    """How many WebSocket connections are open on ``/ws`` and ``/mcp`` right now: each holds
+    one session of openenv's pool (``MAX_CONCURRENT_ENVS``). Counted by the frame guard."""
+
+    def __init__(self) -> None:
+        self.count = 0
 
 
 class WebSocketFrameGuard:
     """Answer WebSocket frames openenv cannot parse as a message object with an error frame
-    instead of letting them end the session (ASGI middleware for ``/ws`` and ``/mcp``)."""
+    instead of letting them end the session (ASGI middleware for ``/ws`` and ``/mcp``).
 
-    FRAME_BUILDERS: dict[str, Callable[[str], str]] = {
+    Malformed JSON is left to openenv, which reports it naming line and column; JSON that the
+    decoder cannot read for other reasons (nested too deeply, an integer of more than 4300
+    digits) would raise past openenv's handler and end the session, so it is answered here.
+    """
+
+    FRAME_BUILDERS: dict[str, Callable[[str, bool], str]] = {
         "/ws": _env_error_frame,
         "/mcp": _mcp_error_frame,
     }
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, connections: OpenConnections | None = None) -> None:
         self.app = app
+        self.connections = connections if connections is not None else OpenConnections()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         error_frame = self.FRAME_BUILDERS.get(scope.get("path", ""))
         if scope["type"] != "websocket" or error_frame is None:
             await self.app(scope, receive, send)
             return
+        self.connections.count += 1
+        try:
+            await self._guarded(scope, receive, send, error_frame)
+        finally:
+            self.connections.count -= 1
 
+    async def _guarded(
+        self, scope: Scope, receive: Receive, send: Send, error_frame: Callable[[str, bool], str]
+    ) -> None:
         client_gone = False
+
+        async def reply(text: str, unparseable: bool) -> None:
+            await send({"type": "websocket.send", "text": error_frame(text, unparseable)})
 
         async def guarded_receive() -> Message:
             nonlocal client_gone
@@ -144,29 +188,23 @@ class WebSocketFrameGuard:
                     try:
                         text = (message.get("bytes") or b"").decode("utf-8")
                     except UnicodeDecodeError:
-                        await send(
-                            {
-                                "type": "websocket.send",
-                                "text": error_frame("binary frame is not UTF-8 JSON text"),
-                            }
-                        )
+                        await reply("binary frame is not UTF-8 JSON text", unparseable=True)
                         continue
                     message = {"type": "websocket.receive", "text": text}
-                if text.lstrip()[:1] == "{":
-                    return message  # an object, or broken JSON that openenv reports itself
                 try:
                     parsed = json.loads(text)
-                except ValueError:
+                except json.JSONDecodeError:
+                    return message  # malformed: openenv reports it, naming line and column
+                except (ValueError, RecursionError) as exc:
+                    await reply(f"Invalid JSON: {unparseable_json_reason(exc)}", unparseable=True)
+                    continue
+                if isinstance(parsed, dict):
                     return message
-                kind = type(parsed).__name__
-                await send(
-                    {
-                        "type": "websocket.send",
-                        "text": error_frame(
-                            f"a message must be a JSON object such as "
-                            f'{{"type": "step", "data": {{...}}}}, got a JSON {kind}'
-                        ),
-                    }
+                kind = JSON_KINDS.get(type(parsed), type(parsed).__name__)
+                await reply(
+                    f"a message must be a JSON object such as "
+                    f'{{"type": "step", "data": {{...}}}}, got a JSON {kind}',
+                    unparseable=False,
                 )
 
         async def guarded_send(message: Message) -> None:
@@ -177,6 +215,19 @@ class WebSocketFrameGuard:
         await self.app(scope, guarded_receive, guarded_send)
 
 
+_FASTAPI_PARSE_ERROR = "There was an error parsing the body"
+
+
+def _message(error: Any) -> str:
+    """pydantic's message, plus the decoder's reason for malformed JSON (FastAPI keeps it in
+    ``ctx``): "JSON decode error: Expecting ',' delimiter"."""
+    message = str(error.get("msg"))
+    reason = (error.get("ctx") or {}).get("error")
+    if error.get("type") == "json_invalid" and reason:
+        return f"{message}: {reason}"
+    return message
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map the simulator's and pydantic's errors to client errors with clear messages."""
 
@@ -184,11 +235,23 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, (ValidationError, RequestValidationError))
         if isinstance(exc, RequestValidationError):
             errors = [
-                {"type": e.get("type"), "loc": list(e.get("loc", ())), "msg": e.get("msg")}
+                {"type": e.get("type"), "loc": list(e.get("loc", ())), "msg": _message(e)}
                 for e in exc.errors()
             ]
         else:
             errors = public_errors(exc)
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    async def unreadable_body(request: Request, exc: Exception) -> Any:
+        """FastAPI answers a body that is JSON-typed but unreadable (not UTF-8, nested too
+        deeply, an integer of more than 4300 digits) with a bare 400 "There was an error parsing
+        the body"; say what is wrong, as a 422 like any other malformed JSON."""
+        assert isinstance(exc, StarletteHTTPException)
+        cause = exc.__cause__
+        if exc.status_code != 400 or exc.detail != _FASTAPI_PARSE_ERROR or cause is None:
+            return await http_exception_handler(request, exc)
+        reason = unparseable_json_reason(cause)
+        errors = [{"type": "json_invalid", "loc": ["body"], "msg": f"Invalid JSON: {reason}"}]
         return JSONResponse({"detail": errors}, status_code=422)
 
     async def conflict(_: Request, exc: Exception) -> JSONResponse:
@@ -198,6 +261,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": str(exc)}, status_code=404)
 
     app.add_exception_handler(RequestValidationError, unprocessable)
+    app.add_exception_handler(StarletteHTTPException, unreadable_body)
     app.add_exception_handler(ValidationError, unprocessable)
     app.add_exception_handler(EpisodeStateError, conflict)
     app.add_exception_handler(UnknownEpisodeError, not_found)
@@ -220,10 +284,16 @@ def _wrap_route(
         None,
     )
     if index is None:
-        return  # no web interface: nothing to guard
+        return  # the route is not there (``/web/*`` without the web interface)
     original = routes.pop(index)
     assert isinstance(original, APIRoute)
-    app.post(path)(wrap(original.endpoint))
+    app.post(
+        path,
+        tags=original.tags,
+        summary=original.summary,
+        description=original.description,
+        responses=original.responses,
+    )(wrap(original.endpoint))
     routes.insert(index, routes.pop())
 
 
@@ -257,3 +327,39 @@ def guard_web_routes(app: FastAPI) -> None:
     so that bad input is a 4xx: unknown reset parameters 422, a non-object action 422."""
     _wrap_route(app, "/web/reset", _guarded_web_reset)
     _wrap_route(app, "/web/step", _guarded_web_step)
+
+
+MCP_SESSION_CREATE = "openenv/session/create"
+
+
+def _guarded_mcp(endpoint: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    async def mcp(request: Request) -> Any:
+        try:
+            payload = json.loads(await request.body())
+        except (ValueError, RecursionError):
+            payload = None  # openenv answers with a JSON-RPC parse error
+        if isinstance(payload, dict) and payload.get("method") == MCP_SESSION_CREATE:
+            message = (
+                f"{MCP_SESSION_CREATE} is disabled over HTTP on this server: such sessions are "
+                "never reaped and would hold WebSocket capacity (MAX_CONCURRENT_ENVS); this "
+                "environment has no MCP tools. Open a WebSocket on /ws for a session."
+            )
+            request_id = payload.get("id")
+            if not isinstance(request_id, (str, int)) or isinstance(request_id, bool):
+                request_id = None
+            return JSONResponse(
+                {"jsonrpc": "2.0", "error": {"code": -32601, "message": message}, "id": request_id}
+            )
+        return await endpoint(request)
+
+    return mcp
+
+
+def guard_mcp_sessions(app: FastAPI) -> None:
+    """Re-register openenv's ``POST /mcp`` so that it refuses ``openenv/session/create``.
+
+    openenv-core 0.3.0 keeps such a session until ``openenv/session/close`` and never reaps it
+    (no idle timeout is configured), while it counts against the WebSocket session limit:
+    ``MAX_CONCURRENT_ENVS`` abandoned requests would lock every WebSocket client out for good.
+    """
+    _wrap_route(app, "/mcp", _guarded_mcp)

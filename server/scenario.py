@@ -8,7 +8,7 @@ tables the simulator will use.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import numpy as np
@@ -43,11 +43,23 @@ class Scenario:
     lead_time: np.ndarray
     demand_multipliers: np.ndarray
     """``[day, product]`` weekend x event multipliers (no randomness, kept here for speed)."""
+    base_demand_rows: tuple[tuple[int, ...], ...] = field(init=False, repr=False, compare=False)
+    """``base_demand`` as Python numbers, for the simulator's reads one value at a time
+    (indexing numpy per value cost a tenth of a step)."""
+    demand_multiplier_rows: tuple[tuple[float, ...], ...] = field(
+        init=False, repr=False, compare=False
+    )
+    """``demand_multipliers`` as Python numbers, likewise."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_demand_rows", tuple(map(tuple, self.base_demand.tolist())))
+        rows = tuple(map(tuple, self.demand_multipliers.tolist()))
+        object.__setattr__(self, "demand_multiplier_rows", rows)
 
 
 def validate_task_name(task_name: str) -> str:
     """Return ``task_name`` or raise ``ValueError`` naming the allowed tasks."""
-    if task_name not in TASKS:
+    if not isinstance(task_name, str) or task_name not in TASKS:  # a list is not hashable
         allowed = ", ".join(TASKS)
         raise ValueError(f"unknown task_name {task_name!r}; allowed: {allowed}")
     return task_name

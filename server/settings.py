@@ -52,6 +52,7 @@ class ServerSettings:
     max_body_bytes: int = 65536
     max_ws_message_bytes: int = 1 << 20
     max_background_jobs: int = 2
+    max_waiting_jobs: int = 1024
     log_level: str = "info"
     ws_per_message_deflate: bool = False
 
@@ -59,7 +60,8 @@ class ServerSettings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerSettings:
         """Read ``HOST``, ``PORT``, ``MAX_CONCURRENT_ENVS``, ``MAX_HTTP_EPISODES``,
         ``HTTP_EPISODE_IDLE_SECONDS``, ``MAX_BODY_BYTES``, ``MAX_WS_MESSAGE_BYTES``,
-        ``MAX_BACKGROUND_JOBS``, ``LOG_LEVEL`` and ``WS_PER_MESSAGE_DEFLATE``; a bad value fails
+        ``MAX_BACKGROUND_JOBS``, ``MAX_WAITING_JOBS``, ``LOG_LEVEL`` and
+        ``WS_PER_MESSAGE_DEFLATE``; a bad value fails
         at start-up. (``ENABLE_WEB_INTERFACE`` is read by openenv-core's ``create_app``.)"""
         env = os.environ if environ is None else environ
         defaults = cls()
@@ -80,6 +82,7 @@ class ServerSettings:
             max_background_jobs=_int_var(
                 env, "MAX_BACKGROUND_JOBS", defaults.max_background_jobs, 1
             ),
+            max_waiting_jobs=_int_var(env, "MAX_WAITING_JOBS", defaults.max_waiting_jobs, 0),
             log_level=env.get("LOG_LEVEL", "").strip().lower() or defaults.log_level,
             ws_per_message_deflate=env.get("WS_PER_MESSAGE_DEFLATE", "false").strip().lower()
             in TRUE_WORDS,
