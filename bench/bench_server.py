@@ -297,9 +297,19 @@ def concurrent_rate(player: Player, sessions: int, seconds: float) -> float:
     return asyncio.run(run())
 
 
+def _run_inline(coroutine: Any) -> Any:
+    """The result of a coroutine that never suspends (ours and echo's ``step_async``)."""
+    try:
+        coroutine.send(None)
+    except StopIteration as finished:
+        return finished.value
+    raise RuntimeError("step_async suspended")
+
+
 def in_process_cost(ours: bool, steps: int = 3000) -> float:
     """Median microseconds of what the server does per WebSocket step besides transport:
-    validate the action, step, serialize the observation frame (as openenv does)."""
+    validate the action, step (``step_async``, as openenv calls it), serialize the observation
+    frame (as openenv does)."""
     if ours:
         sys.path.insert(0, str(ROOT))
         from server.wire import ServedInventoryEnvironment, WireInventoryAction
@@ -308,16 +318,17 @@ def in_process_cost(ours: bool, steps: int = 3000) -> float:
         action_cls: Any = WireInventoryAction
     else:
         env, action_cls = InlineEchoEnvironment(), EchoAction
+    reset_data = Player("", "", ours).reset_data()
     times = []
-    env.reset()
+    env.reset(**reset_data)
     for day in range(steps):
         data = OUR_ACTIONS[day % EPISODE_DAYS] if ours else ECHO_ACTION
         start = time.perf_counter()
-        observation = env.step(deserialize_action(data, action_cls))
+        observation = _run_inline(env.step_async(deserialize_action(data, action_cls)))
         WSObservationResponse(data=serialize_observation(observation)).model_dump_json()
         times.append(time.perf_counter() - start)
         if (day + 1) % EPISODE_DAYS == 0:
-            env.reset()
+            env.reset(**reset_data)
     return statistics.median(times) * 1e6
 
 

@@ -40,12 +40,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from openenv.core.env_server.interfaces import Environment
 from openenv.core.env_server.types import EnvironmentMetadata
 
-from models import InventoryAction, InventoryObservation, InventoryState
+from models import InventoryAction, InventoryObservation, InventoryState, trusted_instance
 from server.constants import (
     COST_PRICE,
     DELIVERY_METHODS,
@@ -114,6 +115,8 @@ class _Episode:
     capacity: dict[str, int]
     events: dict[str, int]
     stock: dict[str, ProductStock]
+    active_events: tuple[tuple[str, ...], ...]
+    """Per day, the events active on it (``events`` never change within an episode)."""
     in_transit: list[Shipment] = field(default_factory=list)
     day: int = 0
     total_reward: float = 0.0
@@ -146,26 +149,26 @@ _OBSERVATION_HAS_HOOKS = bool(
 )
 
 
-def _trusted_observation(**values: Any) -> InventoryObservation:
+def _trusted_observation(values: dict[str, Any]) -> InventoryObservation:
     """``InventoryObservation.model_construct(**values)`` at a fifth of its cost.
 
     model_construct's per-field alias and default handling was a fifth of a whole step. When
     ``values`` names every field and the model has no post-init hook or private attributes,
-    the instance is restored through pydantic's pickling protocol (``__setstate__``) to the
-    exact state model_construct gives it; otherwise this falls back to model_construct.
+    the instance is built directly (``models.trusted_instance``) in the exact state
+    model_construct gives it; otherwise this falls back to model_construct.
     """
     if _OBSERVATION_HAS_HOOKS or values.keys() != _OBSERVATION_FIELDS:
         return InventoryObservation.model_construct(**values)
-    observation = InventoryObservation.__new__(InventoryObservation)
-    observation.__setstate__(
-        {
-            "__dict__": values,
-            "__pydantic_fields_set__": set(values),
-            "__pydantic_extra__": None,
-            "__pydantic_private__": None,
-        }
+    return trusted_instance(InventoryObservation, values, set(values))
+
+
+@cache
+def _active_events_by_day(events: tuple[tuple[str, int], ...]) -> tuple[tuple[str, ...], ...]:
+    """Per day, the events of ``events`` (name, start day) active on it."""
+    return tuple(
+        tuple(name for name, start in events if event_is_active(start, day))
+        for day in range(EPISODE_DAYS)
     )
-    return observation
 
 
 def _remaining_capacity(episode: _Episode, transit: dict[str, int]) -> dict[str, int]:
@@ -207,6 +210,8 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
                 "task_name, reward_mode"
             )
         validate_task_name(task_name)
+        if episode_id is not None and not isinstance(episode_id, str):
+            raise ValueError(f"episode_id must be a string, got {episode_id!r}")
         if reward_mode not in REWARD_MODES:
             raise ValueError(
                 f"unknown reward_mode {reward_mode!r}; allowed: {', '.join(REWARD_MODES)}"
@@ -218,6 +223,7 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
             for product in PRODUCTS
         }
         cash = float(task["starting_cash"])
+        events = dict(task["events"])
         self._episode = _Episode(
             episode_id=episode_id or str(uuid.uuid4()),
             scenario=scenario,
@@ -225,8 +231,9 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
             starting_cash=cash,
             cash=cash,
             capacity=dict(task["capacity"]),
-            events=dict(task["events"]),
+            events=events,
             stock=stock,
+            active_events=_active_events_by_day(tuple(events.items())),
         )
         return self._observation(
             demand=_zeros(),
@@ -276,10 +283,9 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
         expired_units = 0
 
         # 1. Events: the countdowns say which are active today.
-        active_events = [
-            name for name, start in episode.events.items() if event_is_active(start, day)
-        ]
-        multipliers = scenario.demand_multipliers[day]
+        active_events = list(episode.active_events[day])
+        multipliers = scenario.demand_multiplier_rows[day]
+        base_demand = scenario.base_demand_rows[day]
 
         # 2. Expired groceries leave the shelf.
         expired = _zeros()
@@ -295,6 +301,7 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
         received = _zeros()
         received_totals = totals["received"]
         still_in_transit: list[Shipment] = []
+        transit = _zeros()  # units still on their way, per product
         for shipment in episode.in_transit:
             if shipment.arrival_day == day:
                 episode.stock[shipment.product].add(shipment.quantity, SHELF_LIFE[shipment.product])
@@ -302,6 +309,7 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
                 received_totals[shipment.product] += shipment.quantity
             else:
                 still_in_transit.append(shipment)
+                transit[shipment.product] += shipment.quantity
         episode.in_transit = still_in_transit
 
         # 4. Purchase orders, in product order, each paid whole or rejected whole.
@@ -309,9 +317,8 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
         method_index = _METHOD_INDEX[method]
         purchase_cost = 0.0
         rejected: list[dict[str, Any]] = []
-        # Kept up to date with today's accepted orders (each product is ordered at most once a
-        # day, so a product's count is final before its own order is checked).
-        transit = _in_transit_by_product(episode.in_transit)
+        # ``transit`` is kept up to date with today's accepted orders (each product is ordered
+        # at most once a day, so a product's count is final before its own order is checked).
         for index, product in enumerate(PRODUCTS):
             quantity = action.buy_quantities.get(product, 0)
             if quantity <= 0:
@@ -349,10 +356,7 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
         for index, product in enumerate(PRODUCTS):
             multiplier = prices[product]
             wanted = demand_units(
-                scenario.base_demand[day, index],
-                multipliers[index],
-                multiplier,
-                ELASTICITY[product],
+                base_demand[index], multipliers[index], multiplier, ELASTICITY[product]
             )
             units = episode.stock[product].take(wanted)
             demand[product] = wanted
@@ -441,34 +445,38 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
     ) -> InventoryObservation:
         episode = self._episode
         assert episode is not None
-        return _trusted_observation(  # keyword order = field order, as model_construct has it
-            done=episode.done,
-            reward=reward,
-            metadata={"episode_id": episode.episode_id, "seed": episode.scenario.seed},
-            task_name=episode.scenario.task_name,
-            current_day=episode.day,
-            days_remaining=EPISODE_DAYS - episode.day,
-            total_cash=episode.cash,
-            day_profit=revenue - purchase_cost,
-            total_profit=episode.cash - episode.starting_cash,
-            demand_today=demand,
-            updated_inventory={p: s.snapshot() for p, s in episode.stock.items()},
-            remaining_capacity=_remaining_capacity(episode, in_transit),
-            updated_events={name: start - episode.day for name, start in episode.events.items()},
-            active_events=active_events,
-            updated_deliveries=[s.public() for s in episode.in_transit],
-            units_sold=sold,
-            units_missed=missed,
-            units_expired=expired,
-            units_liquidated=liquidated,
-            units_received=received,
-            revenue_today=revenue,
-            purchase_cost_today=purchase_cost,
-            rejected_orders=rejected,
-            notes=notes,
-            price_multipliers=prices,
-            reward_breakdown=breakdown,
-            reward_mode=episode.reward_mode,
+        return _trusted_observation(
+            {  # key order = field order, as model_construct has it
+                "done": episode.done,
+                "reward": reward,
+                "metadata": {"episode_id": episode.episode_id, "seed": episode.scenario.seed},
+                "task_name": episode.scenario.task_name,
+                "current_day": episode.day,
+                "days_remaining": EPISODE_DAYS - episode.day,
+                "total_cash": episode.cash,
+                "day_profit": revenue - purchase_cost,
+                "total_profit": episode.cash - episode.starting_cash,
+                "demand_today": demand,
+                "updated_inventory": {p: s.snapshot() for p, s in episode.stock.items()},
+                "remaining_capacity": _remaining_capacity(episode, in_transit),
+                "updated_events": {
+                    name: start - episode.day for name, start in episode.events.items()
+                },
+                "active_events": active_events,
+                "updated_deliveries": [s.public() for s in episode.in_transit],
+                "units_sold": sold,
+                "units_missed": missed,
+                "units_expired": expired,
+                "units_liquidated": liquidated,
+                "units_received": received,
+                "revenue_today": revenue,
+                "purchase_cost_today": purchase_cost,
+                "rejected_orders": rejected,
+                "notes": notes,
+                "price_multipliers": prices,
+                "reward_breakdown": breakdown,
+                "reward_mode": episode.reward_mode,
+            }
         )
 
     def remaining_capacity(self) -> dict[str, int]:

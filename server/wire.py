@@ -11,6 +11,12 @@ pydantic puts the ``ValueError`` raised by a validator into each error's ``ctx``
 object, and drops the connection, losing the session's episode over one bad action. The action
 class given to openenv, ``WireInventoryAction``, re-raises such errors with plain-text context,
 so a bad action gets an error frame and the session goes on. HTTP routes use ``public_errors``.
+
+The observations it hands openenv are ``ServedInventoryObservation``: openenv serializes each
+frame with ``serialize_observation``, whose ``model_dump`` copied every nested value of an
+observation that is thrown away right after (a sixth of a served step). For exactly that call
+the served observation hands out its own values, which the simulator builds fresh for each
+observation and with their exact field types, so the frame's JSON is the same byte for byte.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from typing import Any
 from pydantic import ConfigDict, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from models import InventoryAction, InventoryObservation
+from models import InventoryAction, InventoryObservation, trusted_instance
 from server.inventory_env import InventoryEnvironment
 
 
@@ -72,15 +78,49 @@ class WireInventoryAction(InventoryAction):
             raise json_safe_validation_error(exc) from None
 
 
+_OPENENV_FRAME_EXCLUDE = frozenset({"reward", "done", "metadata"})
+"""What ``openenv...serialization.serialize_observation`` leaves out of an observation's dump."""
+
+
+class ServedInventoryObservation(InventoryObservation):
+    """An observation on its way out through openenv's transport (see the module docstring).
+
+    ``model_dump(exclude={"reward", "done", "metadata"})``, with nothing else, returns the
+    observation's own field values (not copies): the same dict pydantic's dump gives for the
+    values the simulator makes. Every other call is pydantic's.
+    """
+
+    model_config = ConfigDict(title="InventoryObservation")
+
+    def model_dump(self, *, exclude: Any = None, **kwargs: Any) -> dict[str, Any]:
+        if not kwargs and exclude == _OPENENV_FRAME_EXCLUDE:
+            return {
+                name: value
+                for name, value in self.__dict__.items()
+                if name not in _OPENENV_FRAME_EXCLUDE
+            }
+        return super().model_dump(exclude=exclude, **kwargs)
+
+
+def served(observation: InventoryObservation) -> ServedInventoryObservation:
+    """``observation`` (fresh from the simulator, used by nothing else) as a served one."""
+    return trusted_instance(
+        ServedInventoryObservation,
+        observation.__dict__,
+        observation.__pydantic_fields_set__,
+    )
+
+
 class ServedInventoryEnvironment(InventoryEnvironment):
-    """``InventoryEnvironment`` whose async entry points run inline (see the module docstring)."""
+    """``InventoryEnvironment`` whose async entry points run inline and return served
+    observations (see the module docstring)."""
 
     async def reset_async(
         self, seed: int | None = None, episode_id: str | None = None, **kwargs: Any
     ) -> InventoryObservation:
-        return self.reset(seed=seed, episode_id=episode_id, **kwargs)
+        return served(self.reset(seed=seed, episode_id=episode_id, **kwargs))
 
     async def step_async(
         self, action: InventoryAction, timeout_s: float | None = None, **kwargs: Any
     ) -> InventoryObservation:
-        return self.step(action, timeout_s=timeout_s, **kwargs)
+        return served(self.step(action, timeout_s=timeout_s, **kwargs))
