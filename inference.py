@@ -36,7 +36,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from client import InventoryEnv  # noqa: E402
-from llm_agent import LLMAgent, LLMSettings  # noqa: E402
+from llm_agent import LLMAgent, LLMSettings, settings_from_env  # noqa: E402
 from server.agents import AGENT_NAMES, make_agent  # noqa: E402
 from server.constants import EPISODE_DAYS, TASK_NAMES, TASKS  # noqa: E402
 from server.heuristic_agent import HeuristicAgent  # noqa: E402
@@ -158,15 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def llm_settings(args: argparse.Namespace) -> LLMSettings | None:
     """The configured endpoint, or ``None`` when ``API_BASE_URL`` or ``MODEL_NAME`` is unset."""
-    base_url = os.environ.get("API_BASE_URL", "").strip()
-    model = os.environ.get("MODEL_NAME", "").strip()
-    if not base_url or not model:
-        return None
-    api_key = (os.environ.get("HF_TOKEN") or os.environ.get("API_KEY") or "EMPTY").strip()
-    return LLMSettings(
-        base_url=base_url,
-        model=model,
-        api_key=api_key,
+    return settings_from_env(
+        os.environ,
         timeout_s=args.llm_timeout,
         api_retries=max(0, args.llm_retries),
         backoff_s=max(0.0, args.llm_backoff),

@@ -257,6 +257,17 @@ class LLMSettings:
     max_tokens: int = 1024
 
 
+def settings_from_env(environ: Mapping[str, str], **options: Any) -> LLMSettings | None:
+    """The endpoint named by ``API_BASE_URL``, ``MODEL_NAME`` and ``HF_TOKEN`` or ``API_KEY``
+    (``options`` set the other fields), or ``None`` when the URL or the model is unset."""
+    base_url = environ.get("API_BASE_URL", "").strip()
+    model = environ.get("MODEL_NAME", "").strip()
+    if not base_url or not model:
+        return None
+    api_key = (environ.get("HF_TOKEN") or environ.get("API_KEY") or "EMPTY").strip()
+    return LLMSettings(base_url=base_url, model=model, api_key=api_key, **options)
+
+
 @dataclass
 class LLMStats:
     """What one episode cost and how often the model needed help."""
@@ -372,6 +383,11 @@ class LLMAgent:
         if len(self.stats.errors) < 20:
             self.stats.errors.append(text)
 
+    def _redacted(self, text: str) -> str:
+        """``text`` without the API key: an endpoint may quote it back in its error message."""
+        key = self.settings.api_key
+        return text.replace(key, "***") if key and key != "EMPTY" else text
+
     async def _complete(self, messages: list[dict[str, str]]) -> str:
         """One chat completion, retried with exponential backoff on API errors/timeouts."""
         settings = self.settings
@@ -394,7 +410,7 @@ class LLMAgent:
                 )
             except Exception as error:  # any API failure or timeout: retried, then fallback
                 self.stats.api_errors += 1
-                last_error = f"{type(error).__name__}: {error}"[:300]
+                last_error = self._redacted(f"{type(error).__name__}: {error}")[:300]
                 continue
             usage = getattr(response, "usage", None)
             if usage is not None:

@@ -3,8 +3,9 @@
 ``create_app`` from openenv-core gives every standard route and message shape (``/health``,
 ``/schema``, ``/metadata``, ``/ws``, ``/mcp``, the Gradio UI at ``/web`` when
 ``ENABLE_WEB_INTERFACE`` is on). On top of it: stateful HTTP episodes (``server.episode_routes``),
-``/tasks``, ``/grader``, ``/baseline`` (``server.routes``), the play view at ``/play``
-(``server.play``) and the input guards of ``server.guards``. Limits: ``server.settings``.
+``/tasks``, ``/grader``, ``/baseline``, ``/capacity`` (``server.routes``), the play view at
+``/play`` (``server.play``) and the input guards of ``server.guards``. Limits:
+``server.settings``.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ from server import play
 from server.episode_routes import register_episode_routes
 from server.guards import (
     BodySizeLimit,
+    OpenConnections,
     WebSocketFrameGuard,
+    guard_mcp_sessions,
     guard_web_routes,
     install_error_handlers,
 )
 from server.http_episodes import EpisodeStore
-from server.routes import register_extra_routes
+from server.llm_baseline import LLMBaseline
+from server.routes import JobGate, register_capacity_route, register_extra_routes
 from server.settings import ServerSettings
 from server.wire import ServedInventoryEnvironment, WireInventoryAction
 
@@ -45,12 +49,16 @@ def build_app(settings: ServerSettings) -> FastAPI:
     store = EpisodeStore(settings.max_http_episodes, settings.http_episode_idle_s)
     application.state.http_episodes = store
     application.state.settings = settings
+    jobs = JobGate(settings.max_background_jobs, settings.max_waiting_jobs)
+    connections = OpenConnections()
     register_episode_routes(application, store)
-    register_extra_routes(application, settings.max_background_jobs)
+    register_extra_routes(application, jobs, LLMBaseline())
+    register_capacity_route(application, settings, store, connections, jobs)
     application.include_router(play.router)
     guard_web_routes(application)
+    guard_mcp_sessions(application)
     install_error_handlers(application)
-    application.add_middleware(WebSocketFrameGuard)
+    application.add_middleware(WebSocketFrameGuard, connections=connections)
     application.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return application
 

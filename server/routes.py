@@ -3,8 +3,9 @@ with our state model (openenv-core 0.3.0 reports the base ``State`` schema there
 
 Transport only: tables come from ``server.constants``, episodes are played by
 ``server.agents.run_episode`` and scored by ``server.grader.grade``. Grading and whole
-episodes take long enough to stall the event loop, so they run in worker threads, at most
-``max_background_jobs`` at a time.
+episodes take long enough to stall the event loop, so they run in worker threads through a
+``JobGate``: at most ``MAX_BACKGROUND_JOBS`` at a time, at most ``MAX_WAITING_JOBS`` waiting
+(more get 429). ``GET /capacity`` reports how full the server is.
 """
 
 from __future__ import annotations
@@ -24,11 +25,22 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, Stric
 
 from models import InventoryAction, InventoryObservation, InventoryState
 from server import agents, constants
+from server.guards import OpenConnections
+from server.http_episodes import EpisodeStore
+from server.llm_baseline import ALLOW_VAR, LLMBaseline
 from server.scenario import validate_seed, validate_task_name
+from server.settings import ServerSettings
 
 BASELINE_AGENT_VAR = "BASELINE_AGENT"
 """Environment variable naming the agent ``/baseline`` plays when the request names none."""
 DEFAULT_BASELINE_AGENT = "heuristic"
+LLM_AGENT = "llm"
+MAX_SEED = 2**63 - 1
+"""Largest seed a scenario takes (``server.scenario.validate_seed``), declared in the schema."""
+TASK_NAME_SCHEMA = {"enum": [*constants.TASK_NAMES, None]}
+"""Declared in OpenAPI; the check itself stays the simulator's, with its own message."""
+BODY_TOO_LARGE = {413: {"description": "Request body over MAX_BODY_BYTES"}}
+JOBS_BUSY = {429: {"description": "MAX_WAITING_JOBS requests already wait for a worker"}}
 
 
 @lru_cache(maxsize=1)
@@ -92,9 +104,9 @@ class GraderRequest(BaseModel):
         json_schema_extra={"examples": [{"task_name": "easy", "agent_profit": 5000}]},
     )
 
-    task_name: StrictStr | None = None
+    task_name: StrictStr | None = Field(default=None, json_schema_extra=TASK_NAME_SCHEMA)
     agent_profit: StrictFloat | StrictInt | None = None
-    seed: StrictInt | None = Field(default=None, ge=0)
+    seed: StrictInt | None = Field(default=None, ge=0, le=MAX_SEED)
 
 
 def _plain(value: Any) -> Any:
@@ -123,8 +135,16 @@ def _checked_grade_inputs(task_name: str | None, profit: Any, seed: int | None) 
         raise HTTPException(status_code=422, detail="task_name is required (easy, medium, hard)")
     if profit is None:
         raise HTTPException(status_code=422, detail="agent_profit is required (a number)")
-    if not math.isfinite(profit):
-        raise HTTPException(status_code=422, detail=f"agent_profit must be finite, got {profit}")
+    try:
+        finite = math.isfinite(profit)
+    except OverflowError:  # a JSON integer beyond float range
+        finite = False
+    if not finite:
+        raise HTTPException(
+            status_code=422,
+            detail=f"agent_profit must be a finite number within float range, "
+            f"got {str(profit)[:40]}",
+        )
     try:
         validate_task_name(task_name)
         validate_seed(seed, task_name)
@@ -138,10 +158,15 @@ def _grade(task_name: str, agent_profit: float, seed: int | None) -> dict[str, A
     return _plain(grade(task_name, agent_profit, seed=seed))
 
 
-def _baseline_agent_name(requested: str | None) -> str:
+def _baseline_agent_name(requested: str | None, llm_available: bool) -> str:
+    """The request's agent, else ``$BASELINE_AGENT``, else the LLM when the operator enabled
+    one, else the heuristic."""
     if requested is not None:
         return requested
-    return os.environ.get(BASELINE_AGENT_VAR, "").strip() or DEFAULT_BASELINE_AGENT
+    configured = os.environ.get(BASELINE_AGENT_VAR, "").strip()
+    if configured:
+        return configured
+    return LLM_AGENT if llm_available else DEFAULT_BASELINE_AGENT
 
 
 def _play_baseline(agent: agents.Agent, task_name: str, seed: int | None) -> dict[str, Any]:
@@ -185,14 +210,89 @@ def _replace_schema_route(app: FastAPI) -> None:
         return _schemas()
 
 
-def register_extra_routes(app: FastAPI, max_background_jobs: int) -> None:
-    """Add ``/tasks``, ``/grader`` and ``/baseline``; give ``/schema`` our state schema."""
-    jobs = asyncio.Semaphore(max_background_jobs)
-    _replace_schema_route(app)
+class JobGate:
+    """Runs blocking jobs (grading, whole episodes) in worker threads: at most ``max_running``
+    at once and at most ``max_waiting`` queued behind them; beyond that a request gets 429
+    instead of waiting without bound. A job cannot be stopped once it runs (it is a thread),
+    but each is bounded: one 30-day episode and one ceiling solve."""
 
-    async def in_thread(func: Any, *args: Any) -> Any:
-        async with jobs:
+    def __init__(self, max_running: int, max_waiting: int) -> None:
+        self.max_running = max_running
+        self.max_waiting = max_waiting
+        self.running = 0
+        self.waiting = 0
+        self._slots = asyncio.Semaphore(max_running)
+
+    async def run(self, func: Any, *args: Any) -> Any:
+        """``func(*args)`` in a worker thread once a slot is free (429 when too many wait)."""
+        if self.running + self.waiting >= self.max_running + self.max_waiting:
+            raise HTTPException(
+                status_code=429,
+                detail=f"busy: {self.running} grading or baseline jobs are running and "
+                f"{self.waiting} are waiting (MAX_BACKGROUND_JOBS={self.max_running}, "
+                f"MAX_WAITING_JOBS={self.max_waiting}); retry shortly",
+                headers={"Retry-After": "1"},
+            )
+        self.waiting += 1
+        try:
+            await self._slots.acquire()
+        finally:
+            self.waiting -= 1
+        self.running += 1
+        try:
             return await anyio.to_thread.run_sync(func, *args)
+        finally:
+            self.running -= 1
+            self._slots.release()
+
+
+class CapacityReport(BaseModel):
+    """How full the server is: sessions, episodes and background jobs, with their limits."""
+
+    websocket_sessions: int = Field(description="Open WebSocket connections on /ws and /mcp")
+    max_websocket_sessions: int = Field(description="MAX_CONCURRENT_ENVS")
+    http_episodes: int = Field(description="HTTP episodes kept (expired ones are dropped)")
+    max_http_episodes: int = Field(description="MAX_HTTP_EPISODES")
+    http_episode_idle_s: float = Field(description="HTTP_EPISODE_IDLE_SECONDS")
+    background_jobs_running: int
+    background_jobs_waiting: int
+    max_background_jobs: int = Field(description="MAX_BACKGROUND_JOBS")
+    max_waiting_jobs: int = Field(description="MAX_WAITING_JOBS")
+
+
+def register_capacity_route(
+    app: FastAPI,
+    settings: ServerSettings,
+    store: EpisodeStore,
+    connections: OpenConnections,
+    jobs: JobGate,
+) -> None:
+    """Add ``GET /capacity`` (read-only): what the soak benchmark and operators watch."""
+
+    @app.get(
+        "/capacity",
+        response_model=CapacityReport,
+        tags=["Health"],
+        summary="Sessions, episodes and jobs in use, with their limits",
+    )
+    async def capacity() -> CapacityReport:
+        return CapacityReport(
+            websocket_sessions=connections.count,
+            max_websocket_sessions=settings.max_concurrent_envs,
+            http_episodes=len(store),
+            max_http_episodes=store.capacity,
+            http_episode_idle_s=store.idle_timeout_s,
+            background_jobs_running=jobs.running,
+            background_jobs_waiting=jobs.waiting,
+            max_background_jobs=jobs.max_running,
+            max_waiting_jobs=jobs.max_waiting,
+        )
+
+
+def register_extra_routes(app: FastAPI, jobs: JobGate, llm: LLMBaseline) -> None:
+    """Add ``/tasks``, ``/grader`` and ``/baseline``; give ``/schema`` our state schema."""
+    _replace_schema_route(app)
+    in_thread = jobs.run
 
     @app.get(
         "/tasks",
@@ -211,12 +311,20 @@ def register_extra_routes(app: FastAPI, max_background_jobs: int) -> None:
         description="score = clamp((agent_profit - floor) / (ceiling - floor), 0, 1) on the "
         "scenario of (task_name, seed); parameters in the query "
         "(`/grader?task_name=easy&agent_profit=5000`) or as a JSON body.",
-        responses={422: {"description": "Missing, unknown or malformed parameter"}},
+        responses={
+            422: {"description": "Missing, unknown or malformed parameter"},
+            **BODY_TOO_LARGE,
+            **JOBS_BUSY,
+        },
     )
     async def grader(
-        task_name: str | None = Query(default=None, description="easy, medium or hard"),
+        task_name: str | None = Query(
+            default=None, description="easy, medium or hard", json_schema_extra=TASK_NAME_SCHEMA
+        ),
         agent_profit: float | None = Query(default=None, description="Profit to score"),
-        seed: int | None = Query(default=None, ge=0, description="Omitted: the task's default"),
+        seed: int | None = Query(
+            default=None, ge=0, le=MAX_SEED, description="Omitted: the task's default"
+        ),
         body: Annotated[GraderRequest | None, Body()] = None,
     ) -> JSONResponse:
         body = body or GraderRequest()
@@ -230,22 +338,41 @@ def register_extra_routes(app: FastAPI, max_background_jobs: int) -> None:
     @app.get(
         "/baseline",
         tags=["Grading"],
-        summary="Play a task with a built-in agent and grade it",
-        description="Plays one whole episode in the server with a built-in agent "
-        f"(`agent`, else ${BASELINE_AGENT_VAR}, else the heuristic) and returns which agent "
-        "played, its profit and its grade.",
-        responses={422: {"description": "Unknown task or agent, or bad seed"}},
+        summary="Play a task with a built-in agent or the configured LLM and grade it",
+        description="Plays one whole episode in the server (`agent`, else "
+        f"${BASELINE_AGENT_VAR}, else the LLM when the operator enabled one with "
+        f"${ALLOW_VAR}, else the heuristic) and returns which agent played, its profit and "
+        "its grade. One LLM run at a time, within a time limit.",
+        responses={
+            403: {"description": "agent=llm on a server whose operator did not enable it"},
+            422: {"description": "Unknown task or agent, or bad seed"},
+            **JOBS_BUSY,
+        },
     )
     async def baseline(
-        task_name: str = Query(default="easy", description="easy, medium or hard"),
-        seed: int | None = Query(default=None, ge=0, description="Omitted: the task's default"),
-        agent: str | None = Query(default=None, description="Built-in agent name"),
+        task_name: str = Query(
+            default="easy",
+            description="easy, medium or hard",
+            json_schema_extra={"enum": list(constants.TASK_NAMES)},
+        ),
+        seed: int | None = Query(
+            default=None, ge=0, le=MAX_SEED, description="Omitted: the task's default"
+        ),
+        agent: str | None = Query(
+            default=None,
+            description="A built-in agent, or llm (only where the operator enabled it)",
+            json_schema_extra={"enum": [*agents.AGENT_NAMES, LLM_AGENT, None]},
+        ),
     ) -> JSONResponse:
         try:
             validate_task_name(task_name)
             validate_seed(seed, task_name)
-            player = agents.make_agent(_baseline_agent_name(agent), seed)
+            name = _baseline_agent_name(agent, llm.available)
+            player = None if name == LLM_AGENT else agents.make_agent(name, seed)
         except ValueError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from None
-        result = await in_thread(_play_baseline, player, task_name, seed)
-        return JSONResponse(result)
+        if player is not None:
+            return JSONResponse(await in_thread(_play_baseline, player, task_name, seed))
+        result = await llm.play(task_name, seed)
+        grade = await in_thread(_grade, task_name, result["profit"], result["seed"])
+        return JSONResponse({**result, "score": grade["score"], "grade": grade})

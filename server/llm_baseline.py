@@ -1,0 +1,108 @@
+"""``GET /baseline`` played by the configured LLM: only when the operator allows it, one run
+at a time, within a time limit.
+
+An LLM run spends the operator's money and can take minutes, so it is off unless
+``BASELINE_ALLOW_LLM`` is true and an endpoint is configured (``API_BASE_URL``, ``MODEL_NAME``,
+``HF_TOKEN`` or ``API_KEY``, as for ``inference.py``). A second request while one runs is refused
+(429). When ``BASELINE_LLM_TIMEOUT_SECONDS`` runs out, the heuristic, which has watched every
+day, plays the days left, so the answer is always a whole, gradeable episode and says how many
+days the LLM played. The API key never appears in an answer: error texts are redacted and not
+returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import HTTPException
+
+from llm_agent import LLMAgent, LLMSettings, settings_from_env
+from server.heuristic_agent import HeuristicAgent
+from server.inventory_env import InventoryEnvironment
+from server.settings import TRUE_WORDS
+
+ALLOW_VAR = "BASELINE_ALLOW_LLM"
+TIME_LIMIT_VAR = "BASELINE_LLM_TIMEOUT_SECONDS"
+DEFAULT_TIME_LIMIT_S = 600.0
+DISABLED_MESSAGE = (
+    "LLM baselines are off on this server: the operator enables them with "
+    f"{ALLOW_VAR}=true plus API_BASE_URL and MODEL_NAME (and HF_TOKEN or API_KEY)"
+)
+
+
+class LLMBaseline:
+    """The server's one LLM baseline slot."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        env = os.environ if environ is None else environ
+        allowed = env.get(ALLOW_VAR, "false").strip().lower() in TRUE_WORDS
+        self.settings: LLMSettings | None = settings_from_env(env) if allowed else None
+        raw_limit = env.get(TIME_LIMIT_VAR, "").strip()
+        try:
+            self.time_limit_s = float(raw_limit) if raw_limit else DEFAULT_TIME_LIMIT_S
+        except ValueError:
+            raise ValueError(f"{TIME_LIMIT_VAR} must be a number, got {raw_limit!r}") from None
+        if not self.time_limit_s > 0:
+            raise ValueError(f"{TIME_LIMIT_VAR} must be > 0, got {raw_limit!r}")
+        self._running = False
+
+    @property
+    def available(self) -> bool:
+        """True when the operator enabled LLM baselines and configured an endpoint."""
+        return self.settings is not None
+
+    async def play(self, task_name: str, seed: int | None) -> dict[str, Any]:
+        """Play one episode with the LLM; 403 when off, 429 while another LLM run is going."""
+        if self.settings is None:
+            raise HTTPException(status_code=403, detail=DISABLED_MESSAGE)
+        if self._running:
+            raise HTTPException(
+                status_code=429,
+                detail="an LLM baseline is already running on this server; try again later",
+            )
+        self._running = True
+        try:
+            return await self._play(self.settings, task_name, seed)
+        finally:
+            self._running = False
+
+    async def _play(self, settings: LLMSettings, task_name: str, seed: int | None) -> dict:
+        env = InventoryEnvironment()
+        observation = env.reset(seed=seed, task_name=task_name)
+        agent = LLMAgent(settings)
+        agent.reset(task_name)
+        backup = HeuristicAgent()
+        backup.reset(task_name)
+        deadline = time.monotonic() + self.time_limit_s
+        llm_days = 0
+        total_reward = 0.0
+        timed_out = False
+        while not observation.done:
+            action = backup.act(observation)  # every day, so it knows the month if it takes over
+            remaining = deadline - time.monotonic()
+            if remaining > 0:
+                try:
+                    action = await asyncio.wait_for(agent.act(observation), remaining)
+                    llm_days += 1
+                except asyncio.TimeoutError:
+                    timed_out = True
+            observation = env.step(action)
+            total_reward += float(observation.reward or 0.0)
+        stats = agent.stats.as_dict()
+        stats.pop("errors", None)  # free text from the endpoint: not echoed
+        return {
+            "task_name": task_name,
+            "seed": env.scenario.seed,
+            "agent": "llm",
+            "model": settings.model,
+            "profit": float(observation.total_profit),
+            "total_reward": total_reward,
+            "llm_days": llm_days,
+            "timed_out": timed_out,
+            "time_limit_s": self.time_limit_s,
+            "llm_stats": stats,
+        }
