@@ -32,12 +32,8 @@ import argparse
 import asyncio
 import json
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -48,47 +44,16 @@ import httpx
 import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.live_server import LiveServer  # noqa: E402  (the suite's server launcher)
+
 BUY = {"buy_quantities": {"groceries": 10, "toys": 2}, "delivery_method": "medium"}
 
 
 # --------------------------------------------------------------------------- the server
-class Server:
-    """``server.app:main`` in a subprocess; its output goes to a temporary log."""
-
-    def __init__(self, extra_env: dict[str, str]) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        env = {
-            **os.environ,
-            "ENABLE_WEB_INTERFACE": "false",
-            "LOG_LEVEL": "warning",
-            **extra_env,
-            "HOST": "127.0.0.1",
-            "PORT": str(port),
-        }
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-        log_fd, log_name = tempfile.mkstemp(prefix="soak-server-", suffix=".log")
-        self.log_path = Path(log_name)
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", "from server.app import main; main()"],
-            cwd=ROOT,
-            env=env,
-            stdout=log_fd,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        os.close(log_fd)
-        self.url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while True:
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start:\n{self.log_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+class Server(LiveServer):
+    """The test suite's live server (``server.app:main`` in a subprocess, its output in a
+    temporary log), plus what the soak reads off its process."""
 
     def rss_mb(self) -> float:
         """Resident memory of the server process, from ``/proc/<pid>/status`` (``VmRSS``)."""
@@ -102,16 +67,6 @@ class Server:
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log_path.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- the load
