@@ -11,7 +11,8 @@ Baselines are computed once per ``(task, seed)`` and cached (thread-safe, bounde
 cached ``grade`` costs microseconds. The ceiling's tightness is checked by replaying the
 solver's plan (``clairvoyant_plan``) through the simulator: ``ceiling_report``.
 
-``python -m server.grader --report`` prints the README's table for each task's default seed.
+``python -m server.grader --report`` prints the table of docs/grading.md for each task's
+default seed.
 """
 
 from __future__ import annotations

@@ -232,10 +232,10 @@ def test_baselines_are_identical_across_calls_and_processes(records: _Records) -
     )
 
 
-def test_readme_tables_are_the_graders_output(records: _Records) -> None:
-    """The README's grading tables are what ``python -m server.grader --report --sweep 20``
+def test_grading_doc_tables_are_the_graders_output(records: _Records) -> None:
+    """The tables of docs/grading.md are what ``python -m server.grader --report --sweep 20``
     prints now: rerun it after changing the tasks."""
-    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as handle:
+    with open(os.path.join(ROOT, "docs", "grading.md"), encoding="utf-8") as handle:
         readme = handle.read()
     section = readme.split("<!-- SECTION:grading -->")[1].split("<!-- /SECTION:grading -->")[0]
     defaults = [records[task, int(TASKS[task]["default_seed"])] for task in TASK_NAMES]
