@@ -4,8 +4,9 @@
 ``/schema``, ``/metadata``, ``/ws``, ``/mcp``, the Gradio UI at ``/web`` when
 ``ENABLE_WEB_INTERFACE`` is on). On top of it: stateful HTTP episodes (``server.episode_routes``),
 ``/tasks``, ``/grader``, ``/baseline``, ``/capacity`` (``server.routes``), the play view at
-``/play`` (``server.play``) and the input guards of ``server.guards``. Limits:
-``server.settings``.
+``/play`` (``server.play``), ``/docs`` served offline (``server.api_docs``), a hint on ``/``
+and ``/web`` when the web interface is off (``server.landing``) and the input guards of
+``server.guards``. Limits: ``server.settings``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from openenv.core.env_server.http_server import create_app
 
 from models import InventoryObservation
 from server import play
+from server.api_docs import register_api_docs
 from server.episode_routes import register_episode_routes
 from server.guards import (
     BodySizeLimit,
@@ -25,6 +27,7 @@ from server.guards import (
     install_error_handlers,
 )
 from server.http_episodes import EpisodeStore
+from server.landing import register_landing
 from server.llm_baseline import LLMBaseline
 from server.routes import JobGate, register_capacity_route, register_extra_routes
 from server.settings import ServerSettings
@@ -55,6 +58,8 @@ def build_app(settings: ServerSettings) -> FastAPI:
     register_extra_routes(application, jobs, LLMBaseline())
     register_capacity_route(application, settings, store, connections, jobs)
     application.include_router(play.router)
+    register_api_docs(application)
+    register_landing(application)
     guard_web_routes(application)
     guard_mcp_sessions(application)
     install_error_handlers(application)
