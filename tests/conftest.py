@@ -14,6 +14,9 @@ if ROOT not in sys.path:
 
 from tests.live_server import POOL, WEB_ENV  # noqa: E402
 
+# The ``browser`` fixture (headless system Chromium) of tests/browser.py, for every module.
+pytest_plugins = ["tests.browser"]
+
 # --------------------------------------------------------------------------- live servers
 # Real uvicorn servers (``server.app:main``) on free loopback ports, shared by the whole test
 # session. Use them in any test module:
