@@ -25,10 +25,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from openenv.core.client_types import StepResult
-from openenv.core.env_client import EnvClient
-
 from models import InventoryAction, InventoryObservation, InventoryState
+from server.openenv_light import EnvClient, StepResult
 
 
 class InventoryEnv(EnvClient[InventoryAction, InventoryObservation, InventoryState]):

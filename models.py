@@ -11,7 +11,6 @@ import math
 from functools import cache
 from typing import Any, Literal, TypeVar
 
-from openenv.core.env_server.types import Action, Observation, State
 from pydantic import BaseModel, Field, field_validator
 
 from server.constants import (
@@ -21,6 +20,7 @@ from server.constants import (
     PRICE_MULTIPLIER_MIN,
     PRODUCTS,
 )
+from server.openenv_light import Action, Observation, State
 
 _PRODUCT_LIST = ", ".join(PRODUCTS)
 _PRODUCT_SET = frozenset(PRODUCTS)

@@ -12,7 +12,6 @@ and ``/web`` when the web interface is off (``server.landing``) and the input gu
 from __future__ import annotations
 
 from fastapi import FastAPI
-from openenv.core.env_server.http_server import create_app
 
 from models import InventoryObservation
 from server import play
@@ -29,6 +28,7 @@ from server.guards import (
 from server.http_episodes import EpisodeStore
 from server.landing import register_landing
 from server.llm_baseline import LLMBaseline
+from server.openenv_light import load_openenv_fully
 from server.routes import JobGate, register_capacity_route, register_extra_routes
 from server.settings import ServerSettings
 from server.wire import ServedInventoryEnvironment, WireInventoryAction
@@ -38,6 +38,9 @@ PLAY_TAB_NAME = "Play an episode"
 
 def build_app(settings: ServerSettings) -> FastAPI:
     """The whole application for ``settings`` (openenv reads ``ENABLE_WEB_INTERFACE`` itself)."""
+    load_openenv_fully()  # openenv's server as openenv itself imports it (server.openenv_light)
+    from openenv.core.env_server.http_server import create_app
+
     builder = getattr(play, "gradio_builder", None)
     application = create_app(
         ServedInventoryEnvironment,

@@ -43,9 +43,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from openenv.core.env_server.interfaces import Environment
-from openenv.core.env_server.types import EnvironmentMetadata
-
 from models import InventoryAction, InventoryObservation, InventoryState, trusted_instance
 from server.constants import (
     COST_PRICE,
@@ -68,6 +65,7 @@ from server.constants import (
     TASKS,
 )
 from server.demand import demand_units
+from server.openenv_light import Environment, EnvironmentMetadata
 from server.scenario import Scenario, draw_scenario, event_is_active, validate_task_name
 from server.stock import ProductStock
 
