@@ -68,8 +68,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import coo_matrix
 
 from server.constants import (
     COST_PRICE,
@@ -243,6 +241,11 @@ class _Program:
         self.row_upper.append(upper)
 
     def solve(self) -> Any:
+        # scipy is imported here, not at the top: importing the grader (floor, cached grades,
+        # the known default-seed ceilings of server.known_ceilings) must not need it.
+        from scipy.optimize import Bounds, LinearConstraint, milp
+        from scipy.sparse import coo_matrix
+
         matrix = coo_matrix(
             (self.vals, (self.rows, self.cols)), shape=(len(self.row_lower), len(self.cost))
         ).tocsr()

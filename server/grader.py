@@ -32,6 +32,7 @@ from server.agents import PassiveAgent, ReplayAgent, run_episode
 from server.ceiling import CeilingSolution, solve_ceiling
 from server.clairvoyant import plan_actions
 from server.constants import TASK_NAMES
+from server.known_ceilings import known_ceiling, scipy_available
 from server.scenario import validate_seed, validate_task_name
 
 CACHE_SIZE = 256
@@ -90,8 +91,19 @@ def clear_cache() -> None:
         _cache.clear()
 
 
+def compute_floor(task_name: str, seed: int | None = None) -> float:
+    """The floor alone: the passive policy's profit, played through the simulator (no scipy)."""
+    task_name, seed = _key(task_name, seed)
+    return float(run_episode(PassiveAgent(), task_name, seed).profit)
+
+
 def compute_baselines(task_name: str, seed: int | None = None) -> tuple[float, float]:
-    """``(floor, ceiling)`` of ``(task_name, seed)``; ``seed=None`` is the task's default."""
+    """``(floor, ceiling)`` of ``(task_name, seed)``; ``seed=None`` is the task's default.
+
+    Without scipy the ceiling of a task's default seed comes from ``server.known_ceilings``
+    (the solver's value, recorded); any other scenario raises ImportError naming scipy."""
+    if not scipy_available():
+        return compute_floor(task_name, seed), known_ceiling(task_name, seed)
     entry = _baselines(task_name, seed)
     return entry.floor, entry.solution.bound
 
