@@ -6,14 +6,19 @@ Real servers from ``tests/conftest.py``; pages in headless Chromium (``tests/bro
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from playwright.sync_api import Browser, expect
 
+from server.agents import make_agent
+from server.constants import EPISODE_DAYS
+from server.inventory_env import InventoryEnvironment
 from tests.browser import block_the_internet
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,3 +157,57 @@ def test_announce_urls_gives_up_when_nothing_answers() -> None:
     )
     assert run.returncode == 1
     assert "/play" not in run.stderr
+
+
+def _write_trace(path: Path, task: str, seed: int) -> float:
+    """A real heuristic episode as an ``inventory-trace/1`` file; returns its profit."""
+    agent = make_agent("heuristic")
+    agent.reset(task)
+    env = InventoryEnvironment()
+    observation = env.reset(task_name=task, seed=seed)
+    dump = {"mode": "json", "exclude": {"metadata"}}
+    lines: list[dict] = [
+        {"type": "header", "schema": "inventory-trace/1", "task": task, "seed": seed}
+        | {"agent": agent.name, "observation": observation.model_dump(**dump)}
+    ]
+    while not observation.done:
+        action = agent.act(observation)
+        observation = env.step(action)
+        lines.append(
+            {"type": "step", "day": len(lines), "action": action.model_dump(**dump)}
+            | {"observation": observation.model_dump(**dump), "reward": observation.reward}
+        )
+    profit = observation.total_profit
+    lines.append({"type": "footer", "profit": profit, "grade": None, "error": None})
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    return profit
+
+
+def test_play_view_replays_a_trace(browser: Browser, server_url: str, tmp_path: Path) -> None:
+    trace = tmp_path / "episode.jsonl"
+    profit = _write_trace(trace, "hard", 5)
+    context = browser.new_context(viewport={"width": 1300, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    script_errors: list[str] = []
+    page.on("pageerror", lambda error: script_errors.append(str(error)))
+    page.goto(f"{server_url}/play")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+
+    page.set_input_files("#trace-input", str(trace))
+    expect(page.locator("#stat-day")).to_have_attribute("data-day", str(EPISODE_DAYS))
+    expect(page.locator("#task-description")).to_contain_text("heuristic on hard, seed 5")
+    for chart in ("chart-stock", "chart-cash", "chart-profit"):  # each day's start, and the end
+        expect(page.locator(f"#{chart}")).to_have_attribute("data-points", str(EPISODE_DAYS + 1))
+    expect(page.locator("#chart-demand")).to_have_attribute("data-points", str(EPISODE_DAYS))
+    assert page.is_disabled("#step-btn")
+    expect(page.locator("#score-value")).not_to_have_text("–", timeout=60_000)  # /grader
+    shown = page.text_content("#score-profit") or ""
+    assert float(shown.replace("$", "").replace(",", "")) == pytest.approx(profit, abs=0.01)
+
+    bad = tmp_path / "not-a-trace.jsonl"
+    bad.write_text('{"type": "header", "schema": "other/9"}\n', encoding="utf-8")
+    page.set_input_files("#trace-input", str(bad))
+    expect(page.locator("#error-box")).to_contain_text("inventory-trace/1")
+    assert script_errors == []
+    context.close()

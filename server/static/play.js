@@ -529,8 +529,83 @@ function render() {
   renderScore();
 }
 
+// ------------------------------------------------------------------ traces
+const TRACE_SCHEMA = "inventory-trace/1";
+
+/**
+ * The first episode of an `inventory-trace/1` file (JSON lines: a header with the reset
+ * observation, one line per day with action, observation and reward, a footer with the
+ * profit and grade), as this page's episode. Throws an Error saying what is wrong.
+ */
+export function episodeFromTrace(text) {
+  const records = [];
+  for (const [index, line] of text.split(/\r?\n/).entries()) {
+    if (line.trim() === "") continue;
+    try {
+      records.push(JSON.parse(line));
+    } catch {
+      throw new Error(`line ${index + 1} is not JSON`);
+    }
+  }
+  const start = records.findIndex((record) => record && record.type === "header");
+  if (start < 0) throw new Error("no header line: not an inventory trace");
+  const header = records[start];
+  if (header.schema !== TRACE_SCHEMA) {
+    throw new Error(`schema ${JSON.stringify(header.schema)}, expected ${TRACE_SCHEMA}`);
+  }
+  if (!header.observation) throw new Error("the header has no reset observation");
+  const steps = [];
+  let footer = null;
+  for (const record of records.slice(start + 1)) {
+    if (!record || record.type === "header") break;
+    if (record.type === "footer") {
+      footer = record;
+      break;
+    }
+    if (record.type === "step" && record.observation) steps.push(record);
+  }
+  const episodes = records.filter((record) => record && record.type === "header").length;
+  return {
+    episodeId: null,
+    replay: { agent: header.agent ?? "unknown", episodes, error: footer?.error ?? null },
+    task: header.task,
+    seed: header.seed ?? taskConfig(header.task)?.default_seed,
+    history: [header.observation, ...steps.map((step) => step.observation)],
+    rewards: [0, ...steps.map((step) => step.reward ?? 0)],
+    done: true,
+    score: footer?.grade ?? null,
+  };
+}
+
+async function loadTrace(file) {
+  showError("");
+  try {
+    const loaded = episodeFromTrace(await file.text());
+    if (!CONFIG.tasks.some((task) => task.name === loaded.task)) throw new Error(`unknown task ${JSON.stringify(loaded.task)}`);
+    episode = loaded;
+    render();
+    const { agent, episodes, error } = loaded.replay;
+    const more = episodes > 1 ? ` (the first of ${episodes} episodes in the file)` : "";
+    $("task-description").textContent =
+      `Replaying a trace of agent ${agent} on ${loaded.task}, seed ${loaded.seed}: ` +
+      `${loaded.history.length - 1} days${more}${error ? `; it ended with: ${error}` : ""}. ` +
+      "Press Reset to play an episode yourself.";
+    setBusy(false);
+    if (!episode.score && episode.history.length - 1 === CONFIG.episode_days) {
+      await gradeEpisode();
+    }
+  } catch (error) {
+    showError(`The trace could not be read: ${error.message}`);
+  }
+}
+
 // ------------------------------------------------------------------ start
 buildControls();
+$("trace-input").addEventListener("change", (event) => {
+  const file = event.target.files?.[0];
+  if (file) loadTrace(file);
+  event.target.value = "";
+});
 if (episode) {
   // A reloaded tab: show its task and the prices that were in force on its last day.
   $("task-select").value = episode.task;
