@@ -138,18 +138,31 @@ def test_reward_coefficients_match_the_constants(section: str) -> None:
     assert f"`profit`: `{REWARD_PROFIT_COEF} x day_profit`" in section
 
 
+PENDING_DOCS = frozenset(
+    {"docs/trust.md", "docs/ceiling.md", "docs/evaluation.md", "docs/integrations.md"}
+    | {"docs/security.md"}
+)
+"""Linked from the README for work being written on other branches; checked once they exist."""
+
+
 def test_readme_is_a_short_entry_point() -> None:
     """The README is the Space card and the first page a newcomer reads: depth goes to docs/."""
     text = readme_text()
     assert text.startswith("---\ntitle: Inventory Optimization Environment\n")
     assert len(text.splitlines()) <= 300
-    for link in re.findall(r"\]\((docs/[a-z_]+\.md)", text):
-        if link in (
-            "docs/trust.md",
-            "docs/ceiling.md",
-            "docs/evaluation.md",
-            "docs/integrations.md",
-            "docs/security.md",
-        ):
-            continue  # written by other work in progress; checked once they exist
+    links = set(re.findall(r"\]\((docs/[a-z_]+\.md)", text))
+    assert {"docs/simulation.md", "docs/grading.md", "docs/server.md"} <= links
+    for link in links - PENDING_DOCS:
         assert os.path.exists(os.path.join(ROOT, link)), link
+
+
+def test_links_between_documents_resolve() -> None:
+    docs = os.path.join(ROOT, "docs")
+    for name in sorted(os.listdir(docs)):
+        with open(os.path.join(docs, name), encoding="utf-8") as handle:
+            text = handle.read()
+        for target in re.findall(r"\]\(([^)#:]+\.md)", text):
+            path = os.path.normpath(os.path.join(docs, target))
+            if os.path.relpath(path, ROOT) in PENDING_DOCS:
+                continue
+            assert os.path.exists(path), (name, target)
