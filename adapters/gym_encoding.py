@@ -1,4 +1,4 @@
-"""Flat vectors for RL libraries: an ``InventoryAction`` from a Box action, a Box from an observation.
+"""Flat vectors for RL libraries: Box action to ``InventoryAction``, observation to Box.
 
 Stable-Baselines3 and most RL code want one flat ``Box``, not a ``Dict``. Actions live in
 [-1, 1] (what SB3's Gaussian policies produce):
