@@ -89,6 +89,11 @@ class InventoryToolEnv:
         return self._observation is not None and self._observation.done
 
     @property
+    def scenario(self) -> tuple[str, int | None]:
+        """The episode's ``(task, seed)``: the seed resolved, so never ``None`` after reset."""
+        return self._task_name, self._seed
+
+    @property
     def profit(self) -> float:
         """Profit so far (cash minus starting cash)."""
         return self._require_episode().total_profit

@@ -9,8 +9,10 @@ No model is downloaded: the "model" here is the project's heuristic agent.
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import json
+from pathlib import Path
 
 import pytest
 from transformers.utils import get_json_schema
@@ -124,6 +126,7 @@ def test_unfinished_rollout_is_scored_on_the_whole_month_with_do_nothing_days() 
 def test_passive_rollout_scores_zero() -> None:
     env = InventoryToolEnv()
     env.reset(task="easy", seed=None)  # the task's default seed
+    assert env.scenario == ("easy", 1001)
     floor = run_episode(PassiveAgent(), "easy", None).profit
     assert env.get_reward() == pytest.approx(0.0, abs=1e-9)
     assert env.profit == pytest.approx(floor)
@@ -164,3 +167,25 @@ def test_decisions_accumulate_until_end_day_and_then_clear() -> None:
     assert "6 toys (slow)" in report
     assert "Day 1 of 30" in report
     assert "orders" not in call(tools, "set_shipping", method="fast")
+
+
+def test_example_training_rows_reset_the_environment_as_trl_passes_them() -> None:
+    path = Path(__file__).resolve().parent.parent / "examples" / "train_grpo.py"
+    spec = importlib.util.spec_from_file_location("train_grpo", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # imports no TRL: that happens in main()
+
+    rows = module.training_rows(["easy", "hard"], seeds_per_task=3, first_seed=1000)
+    assert [(r["task"], r["seed"]) for r in rows] == [
+        ("easy", 1000),
+        ("easy", 1002),  # 1001 is easy's default seed, kept for evaluation
+        ("easy", 1003),
+        ("hard", 1000),
+        ("hard", 1002),
+        ("hard", 1003),
+    ]
+    env = InventoryToolEnv()
+    for row in rows[:1] + rows[-1:]:
+        opening = env.reset(**row)  # TRL passes every column, the prompt included
+        assert f'Task "{row["task"]}"' in opening
+        assert env.scenario == (row["task"], row["seed"])
