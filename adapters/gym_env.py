@@ -16,7 +16,8 @@ the import, ``gymnasium.make("adapters.gym_env:InventoryMedium-v0")``).
 * ``info``: ``task``, ``scenario_seed``, ``day``, ``profit``, ``rejected_orders``; on the
   last step also ``grade`` (floor, ceiling, score, unclamped score) unless
   ``grade_at_end=False``.
-* Vector entry point: ``make_vector_env(n, task)``, or ``gymnasium.make_vec`` on the ids.
+* Vector entry point: ``make_vector_env(n, task)``, or ``gymnasium.make_vec`` on the ids;
+  for SB3, its own ``make_vec_env`` on the ids.
 """
 
 from __future__ import annotations
@@ -68,8 +69,8 @@ class InventoryGymEnv(gymnasium.Env[np.ndarray, np.ndarray]):
             raise ValueError(f"unknown task {task!r}; tasks: {', '.join(TASK_NAMES)}")
         if reward_mode not in REWARD_MODES:
             raise ValueError(f"unknown reward_mode {reward_mode!r}; modes: {REWARD_MODES}")
-        if render_mode not in (None, "ansi"):
-            raise ValueError(f"unsupported render_mode {render_mode!r}; only 'ansi'")
+        # Other render modes are accepted and render nothing: SB3's make_vec_env asks for
+        # "rgb_array" whatever the env offers.
         self.task = task
         self.reward_mode = reward_mode
         self.grade_at_end = grade_at_end

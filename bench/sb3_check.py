@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import gymnasium  # noqa: E402
 from stable_baselines3 import PPO  # noqa: E402
 from stable_baselines3.common.env_checker import check_env  # noqa: E402
+from stable_baselines3.common.env_util import make_vec_env  # noqa: E402
 
 import adapters.gym_env  # noqa: E402, F401  (registers the ids)
-from adapters.gym_env import make_vector_env  # noqa: E402
 
 EVAL_SEEDS = range(900, 910)
 
@@ -57,8 +57,8 @@ def main() -> None:
     for warning in caught:
         print("  warning:", warning.message)
 
-    task = gymnasium.spec(args.env_id).kwargs["task"]
-    vector = make_vector_env(4, task=task, grade_at_end=False)
+    # SB3 has its own vector envs (gymnasium's SyncVectorEnv is not one): build them from the id.
+    vector = make_vec_env(args.env_id, n_envs=4, seed=0, env_kwargs={"grade_at_end": False})
     model = PPO("MlpPolicy", vector, n_steps=120, batch_size=120, seed=0, verbose=0)
     untrained = mean_score(model, args.env_id)
     start = time.perf_counter()

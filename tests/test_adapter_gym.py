@@ -145,3 +145,13 @@ def test_bad_configuration_is_refused() -> None:
         InventoryGymEnv(reward_mode="vibes")
     with pytest.raises(RuntimeError, match="reset"):
         InventoryGymEnv().step(np.zeros(ACTION_SIZE, dtype=np.float32))
+
+
+def test_render_shows_the_day_in_ansi_and_other_modes_are_accepted() -> None:
+    env = InventoryGymEnv(render_mode="ansi")
+    env.reset(seed=2)
+    assert "Day 0 of 30" in env.render()
+    # SB3's make_vec_env asks every env for "rgb_array": accepted, renders nothing.
+    other = InventoryGymEnv(render_mode="rgb_array")
+    other.reset(seed=2)
+    assert other.render() is None
