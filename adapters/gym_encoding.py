@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from adapters.tasks import capacity as task_capacity
 from models import InventoryAction, InventoryObservation
 from server.constants import (
     DELIVERY_METHODS,
@@ -31,8 +32,6 @@ from server.constants import (
     PRICE_MULTIPLIER_MIN,
     PRODUCTS,
     SHELF_LIFE,
-    TASK_NAMES,
-    TASKS,
     WEEKEND_DAYS,
 )
 
@@ -60,7 +59,6 @@ OBSERVATION_FIELDS: tuple[str, ...] = (
     + tuple(f"groceries_days_left:{k}" for k in range(1, GROCERY_LIFE + 1))
     + tuple(f"event_countdown:{e}" for e in EVENTS)
     + tuple(f"event_active:{e}" for e in EVENTS)
-    + tuple(f"task:{t}" for t in TASK_NAMES)
 )
 OBSERVATION_SIZE = len(OBSERVATION_FIELDS)
 
@@ -74,7 +72,7 @@ def decode_action(vector: np.ndarray, task_name: str) -> InventoryAction:
     a = np.clip(np.asarray(vector, dtype=np.float64).reshape(-1), -1.0, 1.0)
     if a.shape != (ACTION_SIZE,):
         raise ValueError(f"action must have {ACTION_SIZE} entries, got shape {a.shape}")
-    capacity = TASKS[task_name]["capacity"]
+    capacity = task_capacity(task_name)
     orders = {p: _units(a[i], capacity[p]) for i, p in enumerate(PRODUCTS)}
     method = DELIVERY_METHODS[0 if a[5] < -1 / 3 else 1 if a[5] < 1 / 3 else 2]
     prices = {
@@ -93,7 +91,7 @@ def decode_action(vector: np.ndarray, task_name: str) -> InventoryAction:
 def encode_observation(observation: InventoryObservation) -> np.ndarray:
     """The observation as ``OBSERVATION_SIZE`` float32 values in the order of the field names."""
     task = observation.task_name
-    capacity = TASKS[task]["capacity"]
+    capacity = task_capacity(task)
     on_hand = {p: sum(q for q, _ in observation.updated_inventory.get(p, [])) for p in PRODUCTS}
     in_transit = dict.fromkeys(PRODUCTS, 0)
     for shipment in observation.updated_deliveries:
@@ -129,6 +127,5 @@ def encode_observation(observation: InventoryObservation) -> np.ndarray:
         countdowns[e] / EPISODE_DAYS if e in countdowns else -1.0 for e in EVENTS
     ]  # -1: not in this task
     values += [1.0 if e in observation.active_events else 0.0 for e in EVENTS]
-    values += [1.0 if t == task else 0.0 for t in TASK_NAMES]
     vector = np.asarray(values, dtype=np.float32)
     return np.clip(vector, -OBS_BOUND, OBS_BOUND)

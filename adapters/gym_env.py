@@ -38,8 +38,8 @@ from adapters.gym_encoding import (
     encode_observation,
 )
 from adapters.scoring import SCORE_MODE_AVAILABLE, episode_grade
+from adapters.tasks import task_names
 from models import InventoryObservation
-from server.constants import TASK_NAMES
 from server.grader import compute_baselines
 from server.inventory_env import InventoryEnvironment
 
@@ -65,8 +65,8 @@ class InventoryGymEnv(gymnasium.Env[np.ndarray, np.ndarray]):
         grade_at_end: bool = True,
         render_mode: str | None = None,
     ) -> None:
-        if task not in TASK_NAMES:
-            raise ValueError(f"unknown task {task!r}; tasks: {', '.join(TASK_NAMES)}")
+        if task not in task_names():
+            raise ValueError(f"unknown task {task!r}; tasks: {', '.join(task_names())}")
         if reward_mode not in REWARD_MODES:
             raise ValueError(f"unknown reward_mode {reward_mode!r}; modes: {REWARD_MODES}")
         # Other render modes are accepted and render nothing: SB3's make_vec_env asks for

@@ -19,8 +19,9 @@ from typing import Any, Literal
 
 from adapters.briefing import day_report, opening_text
 from adapters.scoring import EPISODE_REWARD_MODE, SCORE_MODE_AVAILABLE, episode_grade
+from adapters.tasks import task_names
 from models import InventoryAction, InventoryObservation
-from server.constants import PRICE_MULTIPLIER_MAX, PRICE_MULTIPLIER_MIN, PRODUCTS, TASK_NAMES
+from server.constants import PRICE_MULTIPLIER_MAX, PRICE_MULTIPLIER_MIN, PRODUCTS
 from server.inventory_env import InventoryEnvironment
 
 Product = Literal["electronics", "clothing", "groceries", "furniture", "toys"]
@@ -58,8 +59,8 @@ class InventoryToolEnv:
     # ------------------------------------------------------------ TRL protocol
     def reset(self, task: str = "easy", seed: int | None = None, **row: Any) -> str:
         """Start the episode of the row's ``task`` and ``seed``; other columns are ignored."""
-        if task not in TASK_NAMES:
-            raise ValueError(f"unknown task {task!r}; tasks: {', '.join(TASK_NAMES)}")
+        if task not in task_names():
+            raise ValueError(f"unknown task {task!r}; tasks: {', '.join(task_names())}")
         self._observation = self._env.reset(
             task_name=task, seed=seed, reward_mode=EPISODE_REWARD_MODE
         )

@@ -27,8 +27,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
+from adapters.tasks import default_seed, task_names  # noqa: E402
 from adapters.trl_env import InventoryToolEnv  # noqa: E402
-from server.constants import TASK_NAMES, TASKS  # noqa: E402
 
 INSTRUCTION = (
     "You are the store manager. Use the tools to run the store for the whole month, "
@@ -38,7 +38,7 @@ INSTRUCTION = (
 
 def training_rows(tasks: list[str], seeds_per_task: int, first_seed: int = 0) -> list[dict]:
     """One row per scenario: the prompt, and the ``task``/``seed`` that ``reset`` receives."""
-    default_seeds = {TASKS[task]["default_seed"] for task in TASK_NAMES}
+    default_seeds = {default_seed(task) for task in task_names()}
     rows = []
     for task in tasks:
         seeds = (s for s in itertools.count(first_seed) if s not in default_seeds)
@@ -52,7 +52,7 @@ def training_rows(tasks: list[str], seeds_per_task: int, first_seed: int = 0) ->
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="Qwen/Qwen3-0.6B")
-    parser.add_argument("--tasks", nargs="+", default=list(TASK_NAMES), choices=TASK_NAMES)
+    parser.add_argument("--tasks", nargs="+", default=["easy", "medium", "hard"])
     parser.add_argument("--seeds-per-task", type=int, default=64)
     parser.add_argument("--max-steps", type=int, default=200)
     parser.add_argument("--num-generations", type=int, default=4)

@@ -18,8 +18,9 @@ from adapters.gym_encoding import (
     encode_observation,
 )
 from adapters.gym_env import ENV_IDS, InventoryGymEnv, make_vector_env
+from adapters.tasks import capacity
 from models import InventoryAction
-from server.constants import PRODUCTS, TASKS
+from server.constants import PRODUCTS
 from server.grader import grade
 from server.inventory_env import InventoryEnvironment
 
@@ -107,8 +108,8 @@ def test_action_decoding_covers_every_decision() -> None:
     assert nothing.price_multipliers == dict.fromkeys(PRODUCTS, 0.5)
 
     everything = decode_action(np.ones(ACTION_SIZE), "hard")
-    assert everything.buy_quantities == TASKS["hard"]["capacity"]
-    assert everything.liquidate == TASKS["hard"]["capacity"]
+    assert everything.buy_quantities == capacity("hard")
+    assert everything.liquidate == capacity("hard")
     assert everything.delivery_method == "fast"
     assert everything.price_multipliers == dict.fromkeys(PRODUCTS, 1.5)
 
@@ -117,7 +118,7 @@ def test_action_decoding_covers_every_decision() -> None:
     half = np.zeros(ACTION_SIZE)
     half[PRODUCTS.index("groceries")] = 0.5
     assert decode_action(half, "easy").buy_quantities == {
-        "groceries": round(0.5 * TASKS["easy"]["capacity"]["groceries"])
+        "groceries": round(0.5 * capacity("easy")["groceries"])
     }
     with pytest.raises(ValueError, match="entries"):
         decode_action(np.zeros(ACTION_SIZE - 1), "easy")
