@@ -1,0 +1,1 @@
+"""Adapters that plug the environment into trainers: TRL (tool calls) and Gymnasium."""

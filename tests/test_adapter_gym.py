@@ -1,0 +1,158 @@
+"""The Gymnasium adapter: registration, Gymnasium's own checker, seeds, rewards, info, vectors."""
+
+from __future__ import annotations
+
+import warnings
+
+import gymnasium
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import adapters.gym_env  # noqa: F401  (registers the ids)
+from adapters.gym_encoding import (
+    ACTION_SIZE,
+    OBSERVATION_FIELDS,
+    OBSERVATION_SIZE,
+    decode_action,
+    encode_observation,
+)
+from adapters.gym_env import ENV_IDS, InventoryGymEnv, make_vector_env
+from adapters.tasks import capacity
+from models import InventoryAction
+from server.constants import PRODUCTS
+from server.grader import grade
+from server.inventory_env import InventoryEnvironment
+
+
+def play(env: gymnasium.Env, actions: list[np.ndarray], seed: int | None) -> dict:
+    observation, info = env.reset(seed=seed)
+    observations, rewards = [observation], []
+    for action in actions:
+        observation, reward, terminated, truncated, info = env.step(action)
+        observations.append(observation)
+        rewards.append(reward)
+        if terminated or truncated:
+            break
+    return {"observations": observations, "rewards": rewards, "info": info, "done": terminated}
+
+
+def random_actions(seed: int, n: int = 30) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.uniform(-1, 1, ACTION_SIZE).astype(np.float32) for _ in range(n)]
+
+
+@pytest.mark.parametrize("env_id", sorted(ENV_IDS))
+def test_registered_ids_pass_gymnasiums_checker_without_warnings(env_id: str) -> None:
+    env = gymnasium.make(env_id)
+    assert env.unwrapped.task == ENV_IDS[env_id]
+    assert isinstance(env.action_space, gymnasium.spaces.Box)  # flat, as SB3 wants
+    assert env.action_space.shape == (ACTION_SIZE,)
+    assert env.observation_space.shape == (OBSERVATION_SIZE,) == (len(OBSERVATION_FIELDS),)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_env(env.unwrapped, skip_render_check=False)
+
+
+def test_seeded_reset_reproduces_the_scenario_and_matches_the_simulator() -> None:
+    actions = random_actions(0)
+    first = play(InventoryGymEnv(task="medium", grade_at_end=False), actions, seed=42)
+    second = play(InventoryGymEnv(task="medium", grade_at_end=False), actions, seed=42)
+    assert first["done"] and len(first["rewards"]) == 30
+    for a, b in zip(first["observations"], second["observations"], strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert first["rewards"] == second["rewards"]
+
+    direct = InventoryEnvironment()
+    observation = direct.reset(task_name="medium", seed=42, reward_mode="profit")
+    np.testing.assert_array_equal(encode_observation(observation), first["observations"][0])
+    for action in actions:
+        observation = direct.step(decode_action(action, "medium"))
+    assert first["info"]["profit"] == pytest.approx(observation.total_profit)
+    assert sum(first["rewards"]) == pytest.approx(0.001 * observation.total_profit)
+
+    other = play(InventoryGymEnv(task="medium", grade_at_end=False), actions, seed=43)
+    assert other["info"]["profit"] != first["info"]["profit"]
+
+
+def test_unseeded_resets_follow_the_seeded_generator() -> None:
+    def scenario_seeds(env: InventoryGymEnv) -> list[int]:
+        seeds = [env.reset(seed=5)[1]["scenario_seed"]]
+        seeds += [env.reset()[1]["scenario_seed"] for _ in range(3)]
+        return seeds
+
+    seeds = scenario_seeds(InventoryGymEnv())
+    assert seeds == scenario_seeds(InventoryGymEnv())
+    assert seeds[0] == 5 and len(set(seeds)) == 4
+    env = InventoryGymEnv()
+    env.reset(seed=5)
+    _, info = env.reset(options={"scenario_seed": 1001})
+    assert info["scenario_seed"] == 1001
+
+
+def test_last_info_carries_the_grade_and_score_rewards_sum_to_it() -> None:
+    result = play(InventoryGymEnv(task="easy", reward_mode="score"), random_actions(1), seed=9)
+    final = result["info"]
+    expected = grade("easy", final["profit"], seed=9)
+    assert final["day"] == 30 and final["task"] == "easy" and final["scenario_seed"] == 9
+    assert final["grade"] == pytest.approx(expected)
+    assert sum(result["rewards"]) == pytest.approx(expected["unclamped_score"], abs=1e-9)
+    no_grade = play(InventoryGymEnv(grade_at_end=False), random_actions(1), seed=9)
+    assert "grade" not in no_grade["info"]
+
+
+def test_action_decoding_covers_every_decision() -> None:
+    nothing = decode_action(np.full(ACTION_SIZE, -1.0), "hard")
+    assert nothing.buy_quantities == {} and nothing.liquidate == {}
+    assert nothing.delivery_method == "slow"
+    assert nothing.price_multipliers == dict.fromkeys(PRODUCTS, 0.5)
+
+    everything = decode_action(np.ones(ACTION_SIZE), "hard")
+    assert everything.buy_quantities == capacity("hard")
+    assert everything.liquidate == capacity("hard")
+    assert everything.delivery_method == "fast"
+    assert everything.price_multipliers == dict.fromkeys(PRODUCTS, 1.5)
+
+    middle = decode_action(np.zeros(ACTION_SIZE), "easy")
+    assert middle == InventoryAction(delivery_method="medium")
+    half = np.zeros(ACTION_SIZE)
+    half[PRODUCTS.index("groceries")] = 0.5
+    assert decode_action(half, "easy").buy_quantities == {
+        "groceries": round(0.5 * capacity("easy")["groceries"])
+    }
+    with pytest.raises(ValueError, match="entries"):
+        decode_action(np.zeros(ACTION_SIZE - 1), "easy")
+
+
+def test_vector_entry_points() -> None:
+    vector = make_vector_env(3, task="hard")
+    observations, infos = vector.reset(seed=100)
+    assert observations.shape == (3, OBSERVATION_SIZE)
+    assert list(infos["scenario_seed"]) == [100, 101, 102]
+    observations, rewards, terminated, truncated, _ = vector.step(vector.action_space.sample())
+    assert rewards.shape == (3,) and not terminated.any() and not truncated.any()
+    vector.close()
+
+    made = gymnasium.make_vec("InventoryEasy-v0", num_envs=2, vectorization_mode="sync")
+    observations, _ = made.reset(seed=0)
+    assert observations.shape == (2, OBSERVATION_SIZE)
+    made.close()
+
+
+def test_bad_configuration_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown task"):
+        InventoryGymEnv(task="impossible")
+    with pytest.raises(ValueError, match="reward_mode"):
+        InventoryGymEnv(reward_mode="vibes")
+    with pytest.raises(RuntimeError, match="reset"):
+        InventoryGymEnv().step(np.zeros(ACTION_SIZE, dtype=np.float32))
+
+
+def test_render_shows_the_day_in_ansi_and_other_modes_are_accepted() -> None:
+    env = InventoryGymEnv(render_mode="ansi")
+    env.reset(seed=2)
+    assert "Day 0 of 30" in env.render()
+    # SB3's make_vec_env asks every env for "rgb_array": accepted, renders nothing.
+    other = InventoryGymEnv(render_mode="rgb_array")
+    other.reset(seed=2)
+    assert other.render() is None
