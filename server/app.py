@@ -11,8 +11,6 @@ and ``/web`` when the web interface is off (``server.landing``) and the input gu
 
 from __future__ import annotations
 
-from functools import partial
-
 from fastapi import FastAPI
 
 from models import InventoryObservation
@@ -50,12 +48,16 @@ def build_app(settings: ServerSettings) -> FastAPI:
     hidden = None
     if settings.scenario_secret is not None:
         hidden = HiddenScenarios(settings.scenario_secret, settings.max_hidden_seeds)
-    env_factory = partial(
-        ServedInventoryEnvironment,
-        scenario_secret=None if hidden is None else hidden.secret,
-        seed_policy=None if hidden is None else hidden.assign,
-        graded_episodes=graded,
-    )
+
+    def env_factory() -> ServedInventoryEnvironment:
+        # A function, not a functools.partial: openenv's web interface calls classes and
+        # functions but takes anything else for an environment instance.
+        return ServedInventoryEnvironment(
+            scenario_secret=None if hidden is None else hidden.secret,
+            seed_policy=None if hidden is None else hidden.assign,
+            graded_episodes=graded,
+        )
+
     application = create_app(
         env_factory,
         WireInventoryAction,

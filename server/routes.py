@@ -184,10 +184,8 @@ def _grade_played(record: Any) -> dict[str, Any]:
     }
 
 
-def _checked_episode_request(
-    record_task: str, task_name: str | None, profit: Any, seed: int | None
-) -> None:
-    """An episode id names the scenario and the profit: nothing else may be claimed."""
+def _checked_episode_request(profit: Any, seed: int | None) -> None:
+    """An episode id names the scenario and the profit: neither may be claimed beside it."""
     if profit is not None:
         raise HTTPException(
             status_code=422,
@@ -197,11 +195,6 @@ def _checked_episode_request(
     if seed is not None:
         raise HTTPException(
             status_code=422, detail="seed cannot be given with episode_id: the episode names it"
-        )
-    if task_name is not None and task_name != record_task:
-        raise HTTPException(
-            status_code=422,
-            detail=f"task_name {task_name!r} does not match the episode's {record_task!r}",
         )
 
 
@@ -346,7 +339,7 @@ def register_extra_routes(
 ) -> None:
     """Add ``/tasks``, ``/grader`` and ``/baseline``; give ``/schema`` our state schema.
     ``graded`` lets ``/grader`` grade played episodes; ``hidden``: scenarios are secret."""
-    graded = graded or GradedEpisodes()
+    graded = GradedEpisodes() if graded is None else graded
     _replace_schema_route(app)
     in_thread = jobs.run
 
@@ -400,13 +393,19 @@ def register_extra_routes(
         chosen_seed = _merge("seed", seed, body.seed)
         chosen_episode = _merge("episode_id", episode_id, body.episode_id)
         if chosen_episode is not None:
+            _checked_episode_request(profit, chosen_seed)
             try:
                 record = graded.finished_record(chosen_episode)
             except UnknownGradedEpisodeError as exc:
                 raise HTTPException(status_code=404, detail=str(exc)) from None
             except EpisodeNotFinishedError as exc:
                 raise HTTPException(status_code=409, detail=str(exc)) from None
-            _checked_episode_request(record.scenario.task_name, task, profit, chosen_seed)
+            if task is not None and task != record.scenario.task_name:
+                raise HTTPException(
+                    status_code=422,
+                    detail=f"task_name {task!r} does not match the episode's "
+                    f"{record.scenario.task_name!r}",
+                )
             return JSONResponse(await in_thread(_grade_played, record))
         _checked_grade_inputs(task, profit, chosen_seed)
         result = await in_thread(_grade, task, float(profit), chosen_seed)
