@@ -1,8 +1,9 @@
 """Scores you can trust: verified grades, hidden scenarios, and a reward that sums to the score.
 
 Against real servers (``tests/live_server.py``) and the real client: a public one, and two with
-different ``SCENARIO_SECRET``s. The in-process checks (scenario draw, registry, seed policy,
-settings) pin the pieces those servers are built from.
+different ``SCENARIO_SECRET``s (fixtures ``hidden_a``, ``hidden_b`` in ``conftest``). The
+in-process checks (scenario draw, registry, seed policy, settings) pin the pieces those servers
+are built from.
 """
 
 from __future__ import annotations
@@ -30,22 +31,12 @@ from server.hidden_scenarios import HiddenScenarios, ScenarioReplayError
 from server.inventory_env import InventoryEnvironment
 from server.scenario import draw_scenario
 from server.settings import ServerSettings
+from tests.live_server import HIDDEN_A_ENV, HIDDEN_B_ENV
 
-SECRET_A = "test-secret-A-0123456789abcdef"
-SECRET_B = "test-secret-B-0123456789abcdef"
-ServerFactory = Callable[[dict[str, str] | None], str]
+SECRET_A = HIDDEN_A_ENV["SCENARIO_SECRET"]
+SECRET_B = HIDDEN_B_ENV["SCENARIO_SECRET"]
 PUBLIC_DRAW_DIGEST = "8060384a6994dbb86892d632e0911347846ecf06347f164388fecf850f6d1b93"
 """sha256 of the public tables below, as drawn before secrets existed (same numbers)."""
-
-
-@pytest.fixture(scope="module")
-def hidden_a(live_server_factory: ServerFactory) -> str:
-    return live_server_factory({"SCENARIO_SECRET": SECRET_A})
-
-
-@pytest.fixture(scope="module")
-def hidden_b(live_server_factory: ServerFactory) -> str:
-    return live_server_factory({"SCENARIO_SECRET": SECRET_B})
 
 
 def _play(
