@@ -84,7 +84,10 @@ def _baselines(task_name: str, seed: int | None, scenario: Scenario | None = Non
             entry = _cache.get(key)
         if entry is None:
             floor = run_episode(PassiveAgent(), key[0], key[1], scenario=scenario).profit
-            solution = solve_ceiling(key[0], key[1], scenario=scenario)
+            if scenario is None:
+                solution = solve_ceiling(key[0], key[1])
+            else:
+                solution = solve_ceiling(key[0], key[1], scenario=scenario)
             entry = _Baselines(floor=float(floor), solution=solution)
             with _cache_lock:
                 _cache[key] = entry
