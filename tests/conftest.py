@@ -36,12 +36,7 @@ pytest_plugins = ["tests.browser"]
 # pytest-xdist, whose workers each run only part of the tests), so they boot while other tests
 # run. All are stopped when the session ends.
 
-SERVER_FIXTURES = {
-    "server_url": None,
-    "web_server_url": WEB_ENV,
-    "hidden_a": HIDDEN_A_ENV,
-    "hidden_b": HIDDEN_B_ENV,
-}
+SERVER_FIXTURES = {"server_url": None, "web_server_url": WEB_ENV}
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -72,7 +67,8 @@ def server_url() -> str:
 
 @pytest.fixture(scope="session")
 def hidden_a() -> str:
-    """Base URL of a server with ``SCENARIO_SECRET`` = ``HIDDEN_A_ENV``'s."""
+    """Base URL of a server with ``SCENARIO_SECRET`` = ``HIDDEN_A_ENV``'s (started when first
+    asked for, not with the others: fewer servers boot at once on a small machine)."""
     return POOL.url(HIDDEN_A_ENV)
 
 
