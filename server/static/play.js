@@ -313,8 +313,16 @@ async function gradeEpisode() {
     "Scoring… the ceiling is a perfect-information optimum, solved on the server.";
   setBusy(true);
   try {
-    // Graded by episode: the server scores the profit it booked itself ("verified").
-    const query = new URLSearchParams({ episode_id: episode.episodeId });
+    // An episode played here is graded by its id, from the profit the server booked itself
+    // ("verified"); a replayed trace has no server episode, so its profit is claimed.
+    const last = episode.history[episode.history.length - 1];
+    const query = episode.episodeId
+      ? new URLSearchParams({ episode_id: episode.episodeId })
+      : new URLSearchParams({
+          task_name: episode.task,
+          agent_profit: String(last.total_profit),
+          seed: String(episode.seed),
+        });
     episode.score = await post(`grader?${query}`);
     saveEpisode();
   } catch (error) {
