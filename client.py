@@ -41,7 +41,7 @@ class InventoryEnv(EnvClient[InventoryAction, InventoryObservation, InventorySta
     ) -> StepResult[InventoryObservation]:
         """Start an episode of ``task_name`` (default easy) on ``seed`` (default: the task's).
 
-        ``reward_mode`` is ``shaped`` (default) or ``profit``.
+        ``reward_mode`` is ``shaped`` (default), ``profit`` or ``score`` (docs/trust.md).
         """
         params = {
             "task_name": task_name,

@@ -314,14 +314,20 @@ class InventoryObservation(Observation):
         description="Each shaped-reward signal's value today: sales, missed_sales, expired, "
         "failed_purchases, liquidation",
     )
-    reward_mode: str = Field(default="shaped", description="shaped or profit")
+    reward_mode: str = Field(default="shaped", description="shaped, profit or score")
 
 
 class InventoryState(State):
     """The whole episode state, for inspection and debugging (``/state``)."""
 
     task_name: str = "easy"
-    seed: int = 0
+    seed: int | None = Field(
+        default=0, description="The scenario's seed; null when the scenario is hidden"
+    )
+    scenario_hidden: bool = Field(
+        default=False,
+        description="True when the scenario is drawn with the operator's secret (evaluation)",
+    )
     reward_mode: str = "shaped"
     current_day: int = 0
     done: bool = False

@@ -16,6 +16,7 @@ from models import InventoryAction, InventoryObservation
 from server.constants import DELIVERY_METHODS, PRICE_MULTIPLIER_MAX, PRICE_MULTIPLIER_MIN, PRODUCTS
 from server.heuristic_agent import HeuristicAgent
 from server.inventory_env import InventoryEnvironment
+from server.scenario import Scenario
 
 
 class Agent(Protocol):
@@ -134,10 +135,16 @@ def run_episode(
     task_name: str,
     seed: int | None = None,
     reward_mode: str = "shaped",
+    *,
+    scenario: Scenario | None = None,
 ) -> EpisodeResult:
-    """Play one whole episode of ``(task_name, seed)`` in process with ``agent``."""
+    """Play one whole episode of ``(task_name, seed)`` in process with ``agent``, or of
+    ``scenario`` when given (a hidden one, which ``(task_name, seed)`` cannot redraw)."""
     env = InventoryEnvironment()
-    observation = env.reset(seed=seed, task_name=task_name, reward_mode=reward_mode)
+    if scenario is None:
+        observation = env.reset(seed=seed, task_name=task_name, reward_mode=reward_mode)
+    else:
+        observation = env.start_scenario(scenario, reward_mode=reward_mode)
     agent.reset(task_name)
     actions: list[InventoryAction] = []
     total_reward = 0.0

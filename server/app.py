@@ -17,6 +17,7 @@ from models import InventoryObservation
 from server import play
 from server.api_docs import register_api_docs
 from server.episode_routes import register_episode_routes
+from server.graded_episodes import GradedEpisodes
 from server.guards import (
     BodySizeLimit,
     OpenConnections,
@@ -25,6 +26,7 @@ from server.guards import (
     guard_web_routes,
     install_error_handlers,
 )
+from server.hidden_scenarios import HiddenScenarios
 from server.http_episodes import EpisodeStore
 from server.landing import register_landing
 from server.llm_baseline import LLMBaseline
@@ -42,8 +44,22 @@ def build_app(settings: ServerSettings) -> FastAPI:
     from openenv.core.env_server.http_server import create_app
 
     builder = getattr(play, "gradio_builder", None)
+    graded = GradedEpisodes(settings.graded_episode_ttl_s, settings.max_graded_episodes)
+    hidden = None
+    if settings.scenario_secret is not None:
+        hidden = HiddenScenarios(settings.scenario_secret, settings.max_hidden_seeds)
+
+    def env_factory() -> ServedInventoryEnvironment:
+        # A function, not a functools.partial: openenv's web interface calls classes and
+        # functions but takes anything else for an environment instance.
+        return ServedInventoryEnvironment(
+            scenario_secret=None if hidden is None else hidden.secret,
+            seed_policy=None if hidden is None else hidden.assign,
+            graded_episodes=graded,
+        )
+
     application = create_app(
-        ServedInventoryEnvironment,
+        env_factory,
         WireInventoryAction,
         InventoryObservation,
         env_name="inventory_env",
@@ -52,13 +68,16 @@ def build_app(settings: ServerSettings) -> FastAPI:
         custom_tab_name=PLAY_TAB_NAME,
         title_override="Retail Inventory Optimization Environment",
     )
-    store = EpisodeStore(settings.max_http_episodes, settings.http_episode_idle_s)
+    store = EpisodeStore(
+        settings.max_http_episodes, settings.http_episode_idle_s, env_factory=env_factory
+    )
     application.state.http_episodes = store
+    application.state.graded_episodes = graded
     application.state.settings = settings
     jobs = JobGate(settings.max_background_jobs, settings.max_waiting_jobs)
     connections = OpenConnections()
     register_episode_routes(application, store)
-    register_extra_routes(application, jobs, LLMBaseline())
+    register_extra_routes(application, jobs, LLMBaseline(), graded, hidden=hidden is not None)
     register_capacity_route(application, settings, store, connections, jobs)
     application.include_router(play.router)
     register_api_docs(application)

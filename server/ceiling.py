@@ -281,10 +281,15 @@ class _Model:
         return [(column, 1.0) for column, _ in self.segments[day, p]]
 
 
-def solve_ceiling(task_name: str, seed: int | None = None) -> CeilingSolution:
-    """Build and solve the program of ``(task_name, seed)``; see the module docstring."""
+def solve_ceiling(
+    task_name: str, seed: int | None = None, *, scenario: Scenario | None = None
+) -> CeilingSolution:
+    """Build and solve the program of ``(task_name, seed)``, or of ``scenario`` when given (a
+    hidden scenario, which ``(task_name, seed)`` alone cannot redraw); see the module
+    docstring."""
     started = time.perf_counter()
-    scenario = draw_scenario(task_name, seed)
+    if scenario is None:
+        scenario = draw_scenario(task_name, seed)
     model = _build(scenario)
     result = model.program.solve()
     seconds = time.perf_counter() - started

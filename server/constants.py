@@ -80,7 +80,7 @@ REWARD_LIQUIDATION_COEF = 0.001
 REWARD_PROFIT_COEF = 0.001
 """Scale of the ``profit`` reward mode: reward = day_profit * REWARD_PROFIT_COEF."""
 
-REWARD_MODES: tuple[str, ...] = ("shaped", "profit")
+REWARD_MODES: tuple[str, ...] = ("shaped", "profit", "score")
 
 _FULL_CAPACITY = {
     "electronics": 60,

@@ -7,7 +7,10 @@
 * ``score = clamp((profit - floor) / (ceiling - floor), 0, 1)``; the unclamped value is
   reported too.
 
-Baselines are computed once per ``(task, seed)`` and cached (thread-safe, bounded), so a
+A hidden scenario (drawn with the operator's secret, ``server.hidden_scenarios``) is graded on
+itself: ``grade_scenario`` replays the passive agent and solves the ceiling on its own tables.
+
+Baselines are computed once per scenario and cached (thread-safe, bounded), so a
 cached ``grade`` costs microseconds. The ceiling's tightness is checked by replaying the
 solver's plan (``clairvoyant_plan``) through the simulator: ``ceiling_report``.
 
@@ -33,7 +36,7 @@ from server.ceiling import CeilingSolution, solve_ceiling
 from server.clairvoyant import plan_actions
 from server.constants import TASK_NAMES
 from server.known_ceilings import known_ceiling, scipy_available
-from server.scenario import validate_seed, validate_task_name
+from server.scenario import Scenario, validate_seed, validate_task_name
 
 CACHE_SIZE = 256
 """Scenarios whose baselines stay cached (least recently used are dropped first)."""
@@ -51,9 +54,11 @@ class _Baselines:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-_cache: OrderedDict[tuple[str, int], _Baselines] = OrderedDict()
+_CacheKey = tuple[str, int, bytes | None]
+"""``(task, seed, secret tag)``: a hidden scenario is not the public one of its seed."""
+_cache: OrderedDict[_CacheKey, _Baselines] = OrderedDict()
 _cache_lock = threading.Lock()
-_key_locks: dict[tuple[str, int], threading.Lock] = {}
+_key_locks: dict[_CacheKey, threading.Lock] = {}
 
 
 def _key(task_name: str, seed: int | None) -> tuple[str, int]:
@@ -61,9 +66,13 @@ def _key(task_name: str, seed: int | None) -> tuple[str, int]:
     return task_name, validate_seed(seed, task_name)
 
 
-def _baselines(task_name: str, seed: int | None) -> _Baselines:
-    """The cached baselines of a scenario; computed once even when threads ask together."""
-    key = _key(task_name, seed)
+def _baselines(task_name: str, seed: int | None, scenario: Scenario | None = None) -> _Baselines:
+    """The cached baselines of a scenario (``scenario`` when given, else the public one of
+    ``(task_name, seed)``); computed once even when threads ask together."""
+    if scenario is None:
+        key: _CacheKey = (*_key(task_name, seed), None)
+    else:
+        key = (scenario.task_name, scenario.seed, scenario.secret_tag)
     with _cache_lock:
         entry = _cache.get(key)
         if entry is not None:
@@ -74,8 +83,12 @@ def _baselines(task_name: str, seed: int | None) -> _Baselines:
         with _cache_lock:
             entry = _cache.get(key)
         if entry is None:
-            floor = run_episode(PassiveAgent(), key[0], key[1]).profit
-            entry = _Baselines(floor=float(floor), solution=solve_ceiling(*key))
+            floor = run_episode(PassiveAgent(), key[0], key[1], scenario=scenario).profit
+            if scenario is None:
+                solution = solve_ceiling(key[0], key[1])
+            else:
+                solution = solve_ceiling(key[0], key[1], scenario=scenario)
+            entry = _Baselines(floor=float(floor), solution=solution)
             with _cache_lock:
                 _cache[key] = entry
                 while len(_cache) > CACHE_SIZE:
@@ -108,19 +121,46 @@ def compute_baselines(task_name: str, seed: int | None = None) -> tuple[float, f
     return entry.floor, entry.solution.bound
 
 
+def scenario_baselines(scenario: Scenario) -> tuple[float, float]:
+    """``(floor, ceiling)`` of a drawn scenario, public or hidden (a hidden one needs scipy)."""
+    if scenario.secret_tag is None:
+        return compute_baselines(scenario.task_name, scenario.seed)
+    entry = _baselines(scenario.task_name, scenario.seed, scenario)
+    return entry.floor, entry.solution.bound
+
+
+def _checked_profit(agent_profit: float) -> float:
+    if isinstance(agent_profit, bool) or not isinstance(agent_profit, numbers.Real):
+        raise ValueError(f"agent_profit must be a number, got {agent_profit!r}")
+    profit = float(agent_profit)
+    if not math.isfinite(profit):
+        raise ValueError(f"agent_profit must be finite, got {profit}")
+    return profit
+
+
 def grade(task_name: str, agent_profit: float, seed: int | None = None) -> dict[str, Any]:
     """Score ``agent_profit`` on ``(task_name, seed)`` between the floor and the ceiling.
 
     When the ceiling does not exceed the floor (a degenerate scenario) the unclamped score is
     1.0 for a profit at or above the ceiling and 0.0 below it.
     """
-    if isinstance(agent_profit, bool) or not isinstance(agent_profit, numbers.Real):
-        raise ValueError(f"agent_profit must be a number, got {agent_profit!r}")
-    profit = float(agent_profit)
-    if not math.isfinite(profit):
-        raise ValueError(f"agent_profit must be finite, got {profit}")
+    profit = _checked_profit(agent_profit)
     task_name, seed = _key(task_name, seed)
     floor, ceiling = compute_baselines(task_name, seed)
+    return _graded(task_name, seed, profit, floor, ceiling)
+
+
+def grade_scenario(scenario: Scenario, agent_profit: float) -> dict[str, Any]:
+    """``grade`` on a drawn scenario; a hidden one answers ``"seed": None``."""
+    profit = _checked_profit(agent_profit)
+    floor, ceiling = scenario_baselines(scenario)
+    seed = None if scenario.secret_tag is not None else scenario.seed
+    return _graded(scenario.task_name, seed, profit, floor, ceiling)
+
+
+def _graded(
+    task_name: str, seed: int | None, profit: float, floor: float, ceiling: float
+) -> dict[str, Any]:
     span = ceiling - floor
     degenerate = 1.0 if profit >= ceiling else 0.0
     unclamped = (profit - floor) / span if span > 0.0 else degenerate

@@ -17,7 +17,15 @@ Reward
     ``shaped`` (default), the brief's five signals summed:
     ``+0.001 * sold * sell_price  - 0.001 * missed * sell_price  - 0.05 * expired
     - 0.5 * rejected_orders  - 0.001 * liquidated * cost_price``;
-    or ``profit``: ``0.001 * day_profit``. Chosen at reset with ``reward_mode``.
+    ``profit``: ``0.001 * day_profit``;
+    or ``score``: ``day_profit / (ceiling - floor)``, and on the last day also
+    ``- floor / (ceiling - floor)``, so the rewards sum to the graded (unclamped) score.
+    Chosen at reset with ``reward_mode``.
+
+Scenarios
+    Public by default: ``(task, seed)`` names the scenario. With a ``scenario_secret`` the
+    draw mixes in the secret and nothing the agent sees names the seed; a ``seed_policy``
+    (``server.hidden_scenarios``) decides which seed a reset plays.
 
 Termination
     ``reset()`` returns day 0 before any decision; each ``step()`` simulates one day and the
@@ -39,9 +47,10 @@ Step order (day ``t`` = the observation's ``current_day``)
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from models import InventoryAction, InventoryObservation, InventoryState, trusted_instance
 from server.constants import (
@@ -66,8 +75,22 @@ from server.constants import (
 )
 from server.demand import demand_units
 from server.openenv_light import Environment, EnvironmentMetadata
-from server.scenario import Scenario, draw_scenario, event_is_active, validate_task_name
+from server.scenario import (
+    Scenario,
+    draw_scenario,
+    event_is_active,
+    validate_seed,
+    validate_task_name,
+)
 from server.stock import ProductStock
+
+if TYPE_CHECKING:
+    from server.graded_episodes import GradedEpisodes
+
+SeedPolicy = Callable[[str, "int | None"], int]
+"""``(task_name, requested seed) -> seed to play``; may refuse by raising."""
+Baselines = Callable[[Scenario], "tuple[float, float]"]
+"""``scenario -> (floor, ceiling)``, for the ``score`` reward."""
 
 _TOTAL_KEYS = ("bought", "received", "sold", "missed", "expired", "liquidated", "rejected")
 _METHOD_INDEX = {method: i for i, method in enumerate(DELIVERY_METHODS)}
@@ -115,6 +138,9 @@ class _Episode:
     stock: dict[str, ProductStock]
     active_events: tuple[tuple[str, ...], ...]
     """Per day, the events active on it (``events`` never change within an episode)."""
+    score_floor: float = 0.0
+    score_span: float = 0.0
+    """``score`` reward: the scenario's floor and ``ceiling - floor`` (unused otherwise)."""
     in_transit: list[Shipment] = field(default_factory=list)
     day: int = 0
     total_reward: float = 0.0
@@ -183,9 +209,24 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
 
     SUPPORTS_CONCURRENT_SESSIONS = True
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        scenario_secret: bytes | str | None = None,
+        seed_policy: SeedPolicy | None = None,
+        graded_episodes: GradedEpisodes | None = None,
+        baselines: Baselines | None = None,
+    ) -> None:
+        """Seams for the server: ``scenario_secret`` hides scenarios, ``seed_policy`` picks
+        the seed of each reset, ``graded_episodes`` records episodes for verified grades,
+        ``baselines`` gives the ``score`` reward its floor and ceiling (default: the grader's).
+        """
         super().__init__()
         self._episode: _Episode | None = None
+        self._secret = scenario_secret
+        self._seed_policy = seed_policy
+        self._graded = graded_episodes
+        self._baselines = baselines
 
     # ------------------------------------------------------------------ reset
     def reset(
@@ -214,7 +255,30 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
             raise ValueError(
                 f"unknown reward_mode {reward_mode!r}; allowed: {', '.join(REWARD_MODES)}"
             )
-        scenario = draw_scenario(task_name, seed)
+        validate_seed(seed, task_name)  # a bad seed is refused before the policy records it
+        if self._seed_policy is not None:
+            seed = self._seed_policy(task_name, seed)
+        scenario = draw_scenario(task_name, seed, secret=self._secret)
+        return self.start_scenario(scenario, episode_id=episode_id, reward_mode=reward_mode)
+
+    def start_scenario(
+        self,
+        scenario: Scenario,
+        *,
+        episode_id: str | None = None,
+        reward_mode: str = "shaped",
+    ) -> InventoryObservation:
+        """Start an episode on an already drawn ``scenario`` (the grader replays hidden
+        scenarios this way; agents reset by ``(task, seed)``)."""
+        if reward_mode not in REWARD_MODES:
+            raise ValueError(
+                f"unknown reward_mode {reward_mode!r}; allowed: {', '.join(REWARD_MODES)}"
+            )
+        task_name = scenario.task_name
+        floor = span = 0.0
+        if reward_mode == "score":
+            floor, ceiling = self._score_baselines(scenario)
+            span = ceiling - floor
         task = TASKS[task_name]
         stock = {
             product: ProductStock(SHELF_LIFE[product] is not None, task["starting_stock"][product])
@@ -232,7 +296,13 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
             events=events,
             stock=stock,
             active_events=_active_events_by_day(tuple(events.items())),
+            score_floor=floor,
+            score_span=span,
         )
+        if self._graded is not None:
+            self._graded.started(self._episode.episode_id, scenario, reward_mode)
+        hidden = scenario.secret_tag is not None
+        named = "a hidden scenario" if hidden else f"seed {scenario.seed}"
         return self._observation(
             demand=_zeros(),
             sold=_zeros(),
@@ -243,7 +313,7 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
             revenue=0.0,
             purchase_cost=0.0,
             rejected=[],
-            notes=[f"Task {task_name!r} ({task['title']}), seed {scenario.seed}."],
+            notes=[f"Task {task_name!r} ({task['title']}), {named}."],
             prices=dict.fromkeys(PRODUCTS, 1.0),
             active_events=[],
             breakdown=dict.fromkeys(
@@ -399,9 +469,14 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
         day_profit = revenue - purchase_cost
         if episode.reward_mode == "profit":
             reward = REWARD_PROFIT_COEF * day_profit
+        elif episode.reward_mode == "score":
+            reward = self._score_reward(episode, day_profit)
         else:
             reward = sum(breakdown.values())
         episode.total_reward += reward
+        if self._graded is not None and episode.done:
+            profit = episode.cash - episode.starting_cash
+            self._graded.finished(episode.episode_id, episode.scenario, episode.reward_mode, profit)
 
         return self._observation(
             demand=demand,
@@ -420,6 +495,30 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
             reward=reward,
             in_transit=transit,
         )
+
+    # ----------------------------------------------------------- score reward
+    def _score_baselines(self, scenario: Scenario) -> tuple[float, float]:
+        if self._baselines is not None:
+            return self._baselines(scenario)
+        from server.grader import scenario_baselines  # late: the grader imports this module
+
+        return scenario_baselines(scenario)
+
+    @staticmethod
+    def _score_reward(episode: _Episode, day_profit: float) -> float:
+        """This day's share of the graded score; the last day also pays ``-floor / span``,
+        so the episode's rewards sum to ``(profit - floor) / span``, the unclamped score. A
+        degenerate scenario (ceiling <= floor) pays the grader's 1.0 or 0.0 on the last day."""
+        span = episode.score_span
+        if span > 0.0:
+            reward = day_profit / span
+            if episode.done:
+                reward -= episode.score_floor / span
+            return reward
+        if not episode.done:
+            return 0.0
+        ceiling = episode.score_floor + span
+        return 1.0 if episode.cash - episode.starting_cash >= ceiling else 0.0
 
     # ------------------------------------------------------------------ views
     def _observation(
@@ -447,7 +546,7 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
             {  # key order = field order, as model_construct has it
                 "done": episode.done,
                 "reward": reward,
-                "metadata": {"episode_id": episode.episode_id, "seed": episode.scenario.seed},
+                "metadata": self._metadata(episode),
                 "task_name": episode.scenario.task_name,
                 "current_day": episode.day,
                 "days_remaining": EPISODE_DAYS - episode.day,
@@ -476,6 +575,13 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
                 "reward_mode": episode.reward_mode,
             }
         )
+
+    @staticmethod
+    def _metadata(episode: _Episode) -> dict[str, Any]:
+        scenario = episode.scenario
+        if scenario.secret_tag is not None:
+            return {"episode_id": episode.episode_id, "scenario_hidden": True}
+        return {"episode_id": episode.episode_id, "seed": scenario.seed}
 
     def remaining_capacity(self) -> dict[str, int]:
         """Warehouse space left per product: capacity - on hand - in transit."""
@@ -507,7 +613,8 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
             episode_id=episode.episode_id,
             step_count=episode.day,
             task_name=episode.scenario.task_name,
-            seed=episode.scenario.seed,
+            seed=None if episode.scenario.secret_tag is not None else episode.scenario.seed,
+            scenario_hidden=episode.scenario.secret_tag is not None,
             reward_mode=episode.reward_mode,
             current_day=episode.day,
             done=episode.done,

@@ -2,10 +2,11 @@
 with our state model (openenv-core 0.3.0 reports the base ``State`` schema there).
 
 Transport only: tables come from ``server.constants``, episodes are played by
-``server.agents.run_episode`` and scored by ``server.grader.grade``. Grading and whole
-episodes take long enough to stall the event loop, so they run in worker threads through a
-``JobGate``: at most ``MAX_BACKGROUND_JOBS`` at a time, at most ``MAX_WAITING_JOBS`` waiting
-(more get 429). ``GET /capacity`` reports how full the server is.
+``server.agents.run_episode`` and scored by ``server.grader.grade``; ``/grader`` with an
+``episode_id`` grades an episode the server played itself (``server.graded_episodes``).
+Grading and whole episodes take long enough to stall the event loop, so they run in worker
+threads through a ``JobGate``: at most ``MAX_BACKGROUND_JOBS`` at a time, at most
+``MAX_WAITING_JOBS`` waiting (more get 429). ``GET /capacity`` reports how full the server is.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, Stric
 
 from models import InventoryAction, InventoryObservation, InventoryState
 from server import agents, constants
+from server.graded_episodes import (
+    EpisodeNotFinishedError,
+    GradedEpisodes,
+    UnknownGradedEpisodeError,
+)
 from server.guards import OpenConnections
 from server.http_episodes import EpisodeStore
 from server.llm_baseline import ALLOW_VAR, LLMBaseline
@@ -43,13 +49,19 @@ BODY_TOO_LARGE = {413: {"description": "Request body over MAX_BODY_BYTES"}}
 JOBS_BUSY = {429: {"description": "MAX_WAITING_JOBS requests already wait for a worker"}}
 
 
-@lru_cache(maxsize=1)
-def task_catalogue() -> dict[str, Any]:
-    """Everything public about the tasks, the products and the rules, plus the wire schemas."""
+@lru_cache(maxsize=2)
+def task_catalogue(hidden: bool = False) -> dict[str, Any]:
+    """Everything public about the tasks, the products and the rules, plus the wire schemas.
+    With hidden scenarios no seed is named: ``default_seed`` is null (a seedless reset plays
+    a scenario the server picks)."""
     c = constants
+    tasks = [{"name": name, **config} for name, config in c.TASKS.items()]
+    if hidden:
+        tasks = [{**task, "default_seed": None} for task in tasks]
     return {
         "episode_days": c.EPISODE_DAYS,
-        "tasks": [{"name": name, **config} for name, config in c.TASKS.items()],
+        "scenarios_hidden": hidden,
+        "tasks": tasks,
         "products": [
             {
                 "name": product,
@@ -107,6 +119,7 @@ class GraderRequest(BaseModel):
     task_name: StrictStr | None = Field(default=None, json_schema_extra=TASK_NAME_SCHEMA)
     agent_profit: StrictFloat | StrictInt | None = None
     seed: StrictInt | None = Field(default=None, ge=0, le=MAX_SEED)
+    episode_id: StrictStr | None = Field(default=None, min_length=1, max_length=255)
 
 
 def _plain(value: Any) -> Any:
@@ -156,6 +169,33 @@ def _grade(task_name: str, agent_profit: float, seed: int | None) -> dict[str, A
     from server.grader import grade  # imported late: the grader pulls in scipy
 
     return _plain(grade(task_name, agent_profit, seed=seed))
+
+
+def _grade_played(record: Any) -> dict[str, Any]:
+    """The grade of an episode the server played, from the profit it booked."""
+    from server.grader import grade_scenario
+
+    result = _plain(grade_scenario(record.scenario, record.profit))
+    return {
+        **result,
+        "episode_id": record.episode_id,
+        "scenario_hidden": record.hidden,
+        "verified": True,
+    }
+
+
+def _checked_episode_request(profit: Any, seed: int | None) -> None:
+    """An episode id names the scenario and the profit: neither may be claimed beside it."""
+    if profit is not None:
+        raise HTTPException(
+            status_code=422,
+            detail="give episode_id or agent_profit, not both: a played episode is graded "
+            "on the profit the server booked",
+        )
+    if seed is not None:
+        raise HTTPException(
+            status_code=422, detail="seed cannot be given with episode_id: the episode names it"
+        )
 
 
 def _baseline_agent_name(requested: str | None, llm_available: bool) -> str:
@@ -289,8 +329,17 @@ def register_capacity_route(
         )
 
 
-def register_extra_routes(app: FastAPI, jobs: JobGate, llm: LLMBaseline) -> None:
-    """Add ``/tasks``, ``/grader`` and ``/baseline``; give ``/schema`` our state schema."""
+def register_extra_routes(
+    app: FastAPI,
+    jobs: JobGate,
+    llm: LLMBaseline,
+    graded: GradedEpisodes | None = None,
+    *,
+    hidden: bool = False,
+) -> None:
+    """Add ``/tasks``, ``/grader`` and ``/baseline``; give ``/schema`` our state schema.
+    ``graded`` lets ``/grader`` grade played episodes; ``hidden``: scenarios are secret."""
+    graded = GradedEpisodes() if graded is None else graded
     _replace_schema_route(app)
     in_thread = jobs.run
 
@@ -302,17 +351,22 @@ def register_extra_routes(app: FastAPI, jobs: JobGate, llm: LLMBaseline) -> None
         "the product, shipping and event tables, and the action and observation JSON schemas.",
     )
     async def tasks() -> JSONResponse:
-        return JSONResponse(task_catalogue())
+        return JSONResponse(task_catalogue(hidden))
 
     @app.post(
         "/grader",
         tags=["Grading"],
-        summary="Score a profit on a task",
-        description="score = clamp((agent_profit - floor) / (ceiling - floor), 0, 1) on the "
-        "scenario of (task_name, seed); parameters in the query "
+        summary="Score a played episode (verified) or a claimed profit (unverified)",
+        description="score = clamp((profit - floor) / (ceiling - floor), 0, 1). With "
+        "`episode_id` (HTTP episode or WebSocket session), the server grades the profit it "
+        'booked for that finished episode on its own scenario: `"verified": true`. With '
+        "`agent_profit` it scores the claimed number on the public scenario of (task_name, "
+        'seed): `"verified": false`. Parameters in the query '
         "(`/grader?task_name=easy&agent_profit=5000`) or as a JSON body.",
         responses={
-            422: {"description": "Missing, unknown or malformed parameter"},
+            404: {"description": "episode_id unknown here, or its record expired"},
+            409: {"description": "The episode is not finished"},
+            422: {"description": "Missing, unknown, conflicting or malformed parameter"},
             **BODY_TOO_LARGE,
             **JOBS_BUSY,
         },
@@ -325,15 +379,37 @@ def register_extra_routes(app: FastAPI, jobs: JobGate, llm: LLMBaseline) -> None
         seed: int | None = Query(
             default=None, ge=0, le=MAX_SEED, description="Omitted: the task's default"
         ),
+        episode_id: str | None = Query(
+            default=None,
+            min_length=1,
+            max_length=255,
+            description="A finished episode of this server: graded from its own profit",
+        ),
         body: Annotated[GraderRequest | None, Body()] = None,
     ) -> JSONResponse:
         body = body or GraderRequest()
         task = _merge("task_name", task_name, body.task_name)
         profit = _merge("agent_profit", agent_profit, body.agent_profit)
         chosen_seed = _merge("seed", seed, body.seed)
+        chosen_episode = _merge("episode_id", episode_id, body.episode_id)
+        if chosen_episode is not None:
+            _checked_episode_request(profit, chosen_seed)
+            try:
+                record = graded.finished_record(chosen_episode)
+            except UnknownGradedEpisodeError as exc:
+                raise HTTPException(status_code=404, detail=str(exc)) from None
+            except EpisodeNotFinishedError as exc:
+                raise HTTPException(status_code=409, detail=str(exc)) from None
+            if task is not None and task != record.scenario.task_name:
+                raise HTTPException(
+                    status_code=422,
+                    detail=f"task_name {task!r} does not match the episode's "
+                    f"{record.scenario.task_name!r}",
+                )
+            return JSONResponse(await in_thread(_grade_played, record))
         _checked_grade_inputs(task, profit, chosen_seed)
         result = await in_thread(_grade, task, float(profit), chosen_seed)
-        return JSONResponse(result)
+        return JSONResponse({**result, "verified": False})
 
     @app.get(
         "/baseline",

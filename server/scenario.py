@@ -8,6 +8,8 @@ tables the simulator will use.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -43,6 +45,10 @@ class Scenario:
     lead_time: np.ndarray
     demand_multipliers: np.ndarray
     """``[day, product]`` weekend x event multipliers (no randomness, kept here for speed)."""
+    secret_tag: bytes | None = field(default=None, repr=False)
+    """``None`` for the public scenario of ``(task, seed)``; for a scenario drawn with an
+    operator secret, the HMAC mixed into its draw (it tells scenarios of different secrets
+    apart in caches; it never leaves the server)."""
     base_demand_rows: tuple[tuple[int, ...], ...] = field(init=False, repr=False, compare=False)
     """``base_demand`` as Python numbers, for the simulator's reads one value at a time
     (indexing numpy per value cost a tenth of a step)."""
@@ -76,12 +82,30 @@ def validate_seed(seed: int | None, task_name: str) -> int:
     return int(seed)
 
 
-def draw_scenario(task_name: str, seed: int | None = None) -> Scenario:
-    """Draw the whole random scenario of ``(task_name, seed)``; ``seed=None`` is the default."""
+def secret_tag(secret: bytes | str, task_name: str, seed: int) -> bytes:
+    """HMAC-SHA256 of ``task|seed`` under ``secret``: unpredictable without the secret."""
+    key = secret.encode() if isinstance(secret, str) else bytes(secret)
+    return hmac.new(key, f"{task_name}|{seed}".encode(), hashlib.sha256).digest()
+
+
+def draw_scenario(
+    task_name: str, seed: int | None = None, *, secret: bytes | str | None = None
+) -> Scenario:
+    """Draw the whole random scenario of ``(task_name, seed)``; ``seed=None`` is the default.
+
+    With an operator ``secret``, ``secret_tag(secret, task, seed)`` joins the seed entropy, so
+    the scenario cannot be derived from ``(task, seed)`` without the secret. Without one the
+    draw is the public, reproducible one (unchanged bit for bit).
+    """
     validate_task_name(task_name)
     seed = validate_seed(seed, task_name)
     task = TASKS[task_name]
-    rng = np.random.default_rng(np.random.SeedSequence([TASK_INDEX[task_name], seed]))
+    entropy = [TASK_INDEX[task_name], seed]
+    tag = None
+    if secret is not None:
+        tag = secret_tag(secret, task_name, seed)
+        entropy += [int.from_bytes(tag[i : i + 4], "little") for i in range(0, len(tag), 4)]
+    rng = np.random.default_rng(np.random.SeedSequence(entropy))
     low = np.array([task["base_demand"][p][0] for p in PRODUCTS], dtype=np.int64)
     high = np.array([task["base_demand"][p][1] for p in PRODUCTS], dtype=np.int64)
     base_demand = rng.integers(low, high + 1, size=(EPISODE_DAYS, len(PRODUCTS)))
@@ -99,6 +123,7 @@ def draw_scenario(task_name: str, seed: int | None = None) -> Scenario:
         base_demand=base_demand,
         lead_time=lead_time,
         demand_multipliers=demand_multiplier_table(task_name),
+        secret_tag=tag,
     )
 
 

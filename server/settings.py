@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from server.graded_episodes import DEFAULT_CAPACITY, DEFAULT_TTL_S
+from server.hidden_scenarios import DEFAULT_MAX_HIDDEN_SEEDS, check_secret
 
 TRUE_WORDS = ("true", "1", "yes")
 """What counts as "on" (as openenv-core reads ``ENABLE_WEB_INTERFACE``, which it reads itself)."""
@@ -55,16 +58,24 @@ class ServerSettings:
     max_waiting_jobs: int = 1024
     log_level: str = "info"
     ws_per_message_deflate: bool = False
+    scenario_secret: str | None = field(default=None, repr=False)
+    """Hides evaluation scenarios (``server.hidden_scenarios``); never logged or shown."""
+    max_hidden_seeds: int = DEFAULT_MAX_HIDDEN_SEEDS
+    graded_episode_ttl_s: float = DEFAULT_TTL_S
+    max_graded_episodes: int = DEFAULT_CAPACITY
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerSettings:
         """Read ``HOST``, ``PORT``, ``MAX_CONCURRENT_ENVS``, ``MAX_HTTP_EPISODES``,
         ``HTTP_EPISODE_IDLE_SECONDS``, ``MAX_BODY_BYTES``, ``MAX_WS_MESSAGE_BYTES``,
-        ``MAX_BACKGROUND_JOBS``, ``MAX_WAITING_JOBS``, ``LOG_LEVEL`` and
-        ``WS_PER_MESSAGE_DEFLATE``; a bad value fails
+        ``MAX_BACKGROUND_JOBS``, ``MAX_WAITING_JOBS``, ``LOG_LEVEL``,
+        ``WS_PER_MESSAGE_DEFLATE``, ``SCENARIO_SECRET`` (at least 16 characters),
+        ``MAX_HIDDEN_SEEDS``, ``GRADED_EPISODE_TTL_SECONDS`` and ``MAX_GRADED_EPISODES``;
+        a bad value fails
         at start-up. (``ENABLE_WEB_INTERFACE`` is read by openenv-core's ``create_app``.)"""
         env = os.environ if environ is None else environ
         defaults = cls()
+        secret = env.get("SCENARIO_SECRET", "").strip() or None
         return cls(
             host=env.get("HOST", "").strip() or defaults.host,
             port=_int_var(env, "PORT", defaults.port, 0),
@@ -86,4 +97,12 @@ class ServerSettings:
             log_level=env.get("LOG_LEVEL", "").strip().lower() or defaults.log_level,
             ws_per_message_deflate=env.get("WS_PER_MESSAGE_DEFLATE", "false").strip().lower()
             in TRUE_WORDS,
+            scenario_secret=None if secret is None else check_secret(secret),
+            max_hidden_seeds=_int_var(env, "MAX_HIDDEN_SEEDS", defaults.max_hidden_seeds, 1),
+            graded_episode_ttl_s=_float_var(
+                env, "GRADED_EPISODE_TTL_SECONDS", defaults.graded_episode_ttl_s, 0.001
+            ),
+            max_graded_episodes=_int_var(
+                env, "MAX_GRADED_EPISODES", defaults.max_graded_episodes, 1
+            ),
         )

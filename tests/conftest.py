@@ -12,7 +12,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from tests.live_server import POOL, WEB_ENV  # noqa: E402
+from tests.live_server import HIDDEN_A_ENV, HIDDEN_B_ENV, POOL, WEB_ENV  # noqa: E402
 
 # The ``browser`` fixture (headless system Chromium) of tests/browser.py, for every module.
 pytest_plugins = ["tests.browser"]
@@ -63,6 +63,19 @@ def live_server_factory() -> Callable[[dict[str, str] | None], str]:
 def server_url() -> str:
     """Base URL (``http://127.0.0.1:PORT``) of the shared server, web interface off."""
     return POOL.url(None)
+
+
+@pytest.fixture(scope="session")
+def hidden_a() -> str:
+    """Base URL of a server with ``SCENARIO_SECRET`` = ``HIDDEN_A_ENV``'s (started when first
+    asked for, not with the others: fewer servers boot at once on a small machine)."""
+    return POOL.url(HIDDEN_A_ENV)
+
+
+@pytest.fixture(scope="session")
+def hidden_b() -> str:
+    """Base URL of a server with another ``SCENARIO_SECRET`` (``HIDDEN_B_ENV``)."""
+    return POOL.url(HIDDEN_B_ENV)
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,9 @@ QUIET_ENV = {
 }
 """Defaults for test servers: web interface off, no analytics calls, no access log."""
 WEB_ENV = {"ENABLE_WEB_INTERFACE": "true"}
+HIDDEN_A_ENV = {"SCENARIO_SECRET": "test-secret-A-0123456789abcdef"}
+HIDDEN_B_ENV = {"SCENARIO_SECRET": "test-secret-B-0123456789abcdef"}
+"""Servers with hidden scenarios (``tests/test_trust.py``): two secrets, for two draws."""
 STARTUP_TIMEOUT_S = 120.0
 LAUNCH_ATTEMPTS = 3
 

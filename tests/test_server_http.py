@@ -296,7 +296,7 @@ def test_grader_example_from_the_brief(server_url: str) -> None:
     response = httpx.post(f"{server_url}/grader?task_name=easy&agent_profit=5000", timeout=120)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body == json.loads(json.dumps(grade("easy", 5000)))
+    assert body == {**json.loads(json.dumps(grade("easy", 5000))), "verified": False}
     assert set(body) == {
         "task_name",
         "seed",
@@ -305,6 +305,7 @@ def test_grader_example_from_the_brief(server_url: str) -> None:
         "ceiling",
         "score",
         "unclamped_score",
+        "verified",
     }
     as_json = httpx.post(
         f"{server_url}/grader", json={"task_name": "easy", "agent_profit": 5000}, timeout=120

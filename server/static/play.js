@@ -168,8 +168,18 @@ function buildControls() {
 function showTaskDescription() {
   const task = taskConfig($("task-select").value);
   $("task-description").textContent =
-    `${task.title}: ${task.description} Default seed ${task.default_seed}.`;
-  $("seed-input").placeholder = `default (${task.default_seed})`;
+    `${task.title}: ${task.description} ` +
+    (task.default_seed === null
+      ? "Scenarios are hidden: without a seed the server picks one."
+      : `Default seed ${task.default_seed}.`);
+  $("seed-input").placeholder =
+    task.default_seed === null ? "hidden" : `default (${task.default_seed})`;
+}
+
+function seedLabel(episode) {
+  return episode.seed === null || episode.seed === undefined
+    ? "hidden scenario"
+    : `seed ${episode.seed}`;
 }
 
 function setBusy(value) {
@@ -298,17 +308,21 @@ async function playRestPassively() {
 }
 
 async function gradeEpisode() {
-  const last = episode.history[episode.history.length - 1];
   $("score-panel").hidden = false;
   $("score-status").textContent =
     "Scoring… the ceiling is a perfect-information optimum, solved on the server.";
   setBusy(true);
   try {
-    const query = new URLSearchParams({
-      task_name: episode.task,
-      agent_profit: String(last.total_profit),
-      seed: String(episode.seed),
-    });
+    // An episode played here is graded by its id, from the profit the server booked itself
+    // ("verified"); a replayed trace has no server episode, so its profit is claimed.
+    const last = episode.history[episode.history.length - 1];
+    const query = episode.episodeId
+      ? new URLSearchParams({ episode_id: episode.episodeId })
+      : new URLSearchParams({
+          task_name: episode.task,
+          agent_profit: String(last.total_profit),
+          seed: String(episode.seed),
+        });
     episode.score = await post(`grader?${query}`);
     saveEpisode();
   } catch (error) {
@@ -368,7 +382,7 @@ function renderStatus(obs, reward) {
   $("stat-day-profit").textContent = money.format(obs.day_profit);
   $("stat-reward").textContent = Number(reward).toFixed(3);
   $("stat-episode").textContent =
-    `${episode.task}, seed ${episode.seed}${episode.done ? " (done)" : ""}`;
+    `${episode.task}, ${seedLabel(episode)}${episode.done ? " (done)" : ""}`;
   $("stat-episode").title = `episode_id ${episode.episodeId}`;
 }
 
@@ -505,7 +519,8 @@ function renderScore() {
     return;
   }
   $("score-status").textContent =
-    `Task ${episode.task}, seed ${episode.seed}: 0 = the passive floor, 1 = the ceiling.`;
+    `Task ${episode.task}, ${seedLabel(episode)}: 0 = the passive floor, 1 = the ceiling` +
+    (score.verified ? " (verified: graded by the server from its own episode)." : ".");
   $("score-floor").textContent = money.format(score.floor);
   $("score-ceiling").textContent = money.format(score.ceiling);
   $("score-value").textContent = Number(score.score).toFixed(3);
