@@ -2,8 +2,11 @@
 
 What is timed, for each task's default seed
     uncached   ``compute_baselines`` right after ``clear_cache()``: the passive floor episode,
-               building the ceiling program and HiGHS's root-node solve (target: median under
-               1 s on this machine).
+               building the ceiling program and HiGHS's solve (target: median under 2 s on this
+               machine).
+    old/new    the ceiling solve alone (build + HiGHS, CPU time) with the settings before issue
+               9 (``ROOT_ONLY_OPTIONS``, root node only) and with the grader's
+               (``HIGHS_OPTIONS``), alternating, and their ratio: what the tighter bound costs.
     floor      one passive episode (``run_episode(PassiveAgent())``), the part of an uncached
                call that is plain simulation: a baseline measured in the same run.
     plan       the solver's plan turned into checked actions and replayed
@@ -27,7 +30,9 @@ from collections.abc import Callable
 
 from server import grader
 from server.agents import PassiveAgent, run_episode
+from server.ceiling import HIGHS_OPTIONS, ROOT_ONLY_OPTIONS, solve_scenario
 from server.constants import TASK_NAMES
+from server.scenario import draw_scenario
 
 
 def _timed(function: Callable[..., object], *args: object) -> tuple[float, float]:
@@ -45,7 +50,8 @@ def main() -> None:
 
     print(
         f"{'task':8} {'uncached wall':>14} {'uncached cpu':>13} {'floor':>9} {'plan':>9} "
-        f"{'cached grade':>13} {'cached/uncached':>16}"
+        f"{'cached grade':>13} {'cached/uncached':>16} {'old cpu':>8} {'new cpu':>8} "
+        f"{'new/old':>8}"
     )
     for task in TASK_NAMES:
         uncached = []
@@ -63,12 +69,19 @@ def main() -> None:
             start = time.perf_counter()
             grader.grade(task, profit)
             cached.append(time.perf_counter() - start)
+        scenario = draw_scenario(task)
+        settings: dict[str, list[float]] = {"old": [], "new": []}
+        for _ in range(repeats):
+            settings["old"].append(_timed(solve_scenario, scenario, ROOT_ONLY_OPTIONS)[1])
+            settings["new"].append(_timed(solve_scenario, scenario, HIGHS_OPTIONS)[1])
+        old, new = (statistics.median(settings[name]) for name in ("old", "new"))
         wall = statistics.median(w for w, _ in uncached)
         cpu = statistics.median(c for _, c in uncached)
         hit = statistics.median(cached)
         print(
             f"{task:8} {wall * 1e3:11.0f} ms {cpu * 1e3:10.0f} ms {floor * 1e3:6.2f} ms "
-            f"{plan * 1e3:6.0f} ms {hit * 1e6:10.1f} us {hit / wall:16.2e}"
+            f"{plan * 1e3:6.0f} ms {hit * 1e6:10.1f} us {hit / wall:16.2e} "
+            f"{old * 1e3:5.0f} ms {new * 1e3:5.0f} ms {new / old:7.2f}x"
         )
     print(f"(medians: {repeats} uncached solves, {args.calls} cached calls per task)")
 

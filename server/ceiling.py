@@ -53,10 +53,12 @@ thrown away). The concave bound enters the program as segments of decreasing rev
 each a bounded variable. ``m_max`` is inflated by ``PRICE_SAFETY`` (relative) so that the
 simulator's floating-point rounding cannot land above it.
 
-Solving. HiGHS (``scipy.optimize.milp``) processes the root node only: presolve, cutting
-planes, and its primal heuristics, which supply the plan. The reported bound is HiGHS's dual
-bound (valid whether or not the root closes the gap). The work is limited by a node count,
-never by a clock, so the same ``(task, seed)`` gives the same bound in every process.
+Solving. HiGHS (``scipy.optimize.milp``) runs branch and bound until its dual bound is within
+``mip_rel_gap`` (0.2%) of its best plan, or 200 nodes are processed (``HIGHS_OPTIONS``); the
+root node's cuts and heuristics do most of the work. The reported bound is HiGHS's dual bound
+(valid whether or not the gap closes). The work is limited by a node count and a gap, never by
+a clock, so the same scenario gives the same bound in every process. ``docs/ceiling.md`` has
+the measured distance to the program's exact optimum.
 """
 
 from __future__ import annotations
@@ -64,7 +66,8 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -90,8 +93,8 @@ FACET_TOLERANCE = 1.0
 PRICE_SAFETY = 1e-9
 """Relative inflation of ``m_max`` in the bound, covering the simulator's float rounding."""
 HIGHS_OPTIONS: dict[str, Any] = {
-    "node_limit": 1,
-    "mip_rel_gap": 2e-2,
+    "node_limit": 200,
+    "mip_rel_gap": 2e-3,
     "presolve": True,
     # Passed to HiGHS verbatim. RENS at the root finds the plan; RINS, the reduced-cost
     # heuristic and feasibility jump cost a quarter of the time and never improved it here.
@@ -99,7 +102,9 @@ HIGHS_OPTIONS: dict[str, Any] = {
     "mip_heuristic_run_root_reduced_cost": False,
     "mip_heuristic_run_feasibility_jump": False,
 }
-"""Root node only: its cuts give the bound, its heuristics the plan. No clock involved."""
+"""Branch and bound until the dual bound is within 0.2% of the plan, or 200 nodes: no clock."""
+ROOT_ONLY_OPTIONS: dict[str, Any] = {**HIGHS_OPTIONS, "node_limit": 1, "mip_rel_gap": 2e-2}
+"""The settings before issue 9 (root node only, up to 0.8% loose on hard), for benchmarks."""
 
 # scipy warns on every solve that it passes the heuristic switches to HiGHS verbatim; that is
 # the intent. (A process-wide filter for that one message: ``catch_warnings`` per call would not
@@ -240,7 +245,7 @@ class _Program:
         self.row_lower.append(lower)
         self.row_upper.append(upper)
 
-    def solve(self) -> Any:
+    def solve(self, options: Mapping[str, Any]) -> Any:
         # scipy is imported here, not at the top: importing the grader (floor, cached grades,
         # the known default-seed ceilings of server.known_ceilings) must not need it.
         from scipy.optimize import Bounds, LinearConstraint, milp
@@ -256,7 +261,7 @@ class _Program:
             constraints=LinearConstraint(
                 matrix, np.array(self.row_lower), np.array(self.row_upper)
             ),
-            options=dict(HIGHS_OPTIONS),
+            options=dict(options),
         )
 
 
@@ -273,8 +278,6 @@ class _Model:
     """(day, product) -> (units sold in one envelope segment, its revenue per unit)."""
     arrivals: dict[tuple[int, int], list[int]]
     """(arrival day, product) -> x arriving then."""
-    stock: dict[int, list[int]] = field(default_factory=dict)
-    """product -> end-of-day stock variable (kept into the next day) per day."""
 
     def sold(self, day: int, p: int) -> list[tuple[int, float]]:
         """Terms summing to the units of ``p`` sold on ``day``."""
@@ -284,19 +287,31 @@ class _Model:
 def solve_ceiling(
     task_name: str, seed: int | None = None, *, scenario: Scenario | None = None
 ) -> CeilingSolution:
-    """Build and solve the program of ``(task_name, seed)``, or of ``scenario`` when given (a
-    hidden scenario, which ``(task_name, seed)`` alone cannot redraw); see the module
-    docstring."""
-    started = time.perf_counter()
+    """The ceiling of ``(task_name, seed)``: its scenario drawn, then ``solve_scenario``.
+
+    ``scenario``, when given, is solved instead of the draw (``task_name`` and ``seed`` are
+    then ignored), e.g. a scenario drawn with an operator's secret.
+    """
     if scenario is None:
         scenario = draw_scenario(task_name, seed)
+    return solve_scenario(scenario)
+
+
+def solve_scenario(scenario: Scenario, options: Mapping[str, Any] | None = None) -> CeilingSolution:
+    """Build and solve the program of a drawn scenario; see the module docstring.
+
+    ``options`` replaces ``HIGHS_OPTIONS`` (benchmarks compare settings with it; the grader
+    always uses the default).
+    """
+    started = time.perf_counter()
     model = _build(scenario)
-    result = model.program.solve()
+    result = model.program.solve(HIGHS_OPTIONS if options is None else options)
     seconds = time.perf_counter() - started
     dual = result.mip_dual_bound
     if dual is None or not math.isfinite(dual):
         raise RuntimeError(
-            f"ceiling program of {task_name!r} seed {scenario.seed}: no bound ({result.message})"
+            f"ceiling program of {scenario.task_name!r} seed {scenario.seed}: no bound "
+            f"({result.message})"
         )
     return _read_solution(scenario, model, result, seconds)
 
@@ -429,7 +444,6 @@ def _add_stock_flow(
             still_good = sum(int(q) for q, k in starting if k is not None and int(k) >= day + 2)
             program.row([(end, 1.0), *fresh], -math.inf, float(still_good))
         stock.append(end)
-    model.stock[p] = stock
     return on_hand
 
 

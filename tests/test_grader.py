@@ -23,6 +23,7 @@ import pytest
 from models import InventoryAction, InventoryObservation
 from server import ceiling, grader
 from server.agents import PassiveAgent, RandomAgent, ReplayAgent, make_agent, run_episode
+from server.clairvoyant import plan_actions
 from server.constants import (
     COST_PRICE,
     DELIVERY_METHODS,
@@ -36,6 +37,7 @@ from server.constants import (
     TASKS,
 )
 from server.demand import demand_units, highest_price_selling, max_price_for_units
+from server.scenario import draw_scenario
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SEEDS = tuple(range(20))
@@ -230,6 +232,34 @@ def test_baselines_are_identical_across_calls_and_processes(records: _Records) -
         records["easy", int(TASKS["easy"]["default_seed"])]["floor"],
         records["easy", int(TASKS["easy"]["default_seed"])]["ceiling"],
     )
+
+
+def test_a_given_scenario_overrides_the_draw_and_solves_deterministically(
+    records: _Records,
+) -> None:
+    """``solve_ceiling(..., scenario=)`` solves that scenario, not the task and seed named, and
+    gives bit for bit the bound and plan the worker process got: no clock in the limits."""
+    record = records["hard", 5]
+    solution = ceiling.solve_ceiling("easy", 0, scenario=draw_scenario("hard", 5))
+    assert (solution.task_name, solution.seed) == ("hard", 5)
+    assert solution.bound == record["ceiling"]
+    assert solution.plan_profit == record["plan_profit"]
+    assert solution.bound >= record["replayed_profit"]
+    plan = plan_actions(solution)
+    assert [action.model_dump(exclude={"metadata"}) for action in plan] == record["plan"]
+
+
+@pytest.mark.parametrize("task", ["easy", "medium"])
+def test_ceiling_is_within_a_quarter_percent_of_the_exact_optimum(task: str) -> None:
+    """The grader's bound against a full solve of the same program (no node limit, no gap):
+    never below the optimum (it is a bound), at most 0.25% above it."""
+    scenario = draw_scenario(task)
+    exact = ceiling.solve_scenario(
+        scenario, {**ceiling.HIGHS_OPTIONS, "node_limit": 10**6, "mip_rel_gap": 0.0}
+    )
+    bound = ceiling.solve_scenario(scenario).bound
+    assert exact.bound == pytest.approx(exact.plan_profit, rel=1e-9)
+    assert exact.plan_profit * (1 - 1e-9) <= bound <= exact.plan_profit * 1.0025
 
 
 def test_grading_doc_tables_are_the_graders_output(records: _Records) -> None:
