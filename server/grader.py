@@ -33,7 +33,8 @@ from server.ceiling import CeilingSolution, solve_ceiling
 from server.clairvoyant import plan_actions
 from server.constants import TASK_NAMES
 from server.known_ceilings import known_ceiling, scipy_available
-from server.scenario import validate_seed, validate_task_name
+from server.scenario import validate_seed
+from server.task_catalog import get_task
 
 CACHE_SIZE = 256
 """Scenarios whose baselines stay cached (least recently used are dropped first)."""
@@ -51,14 +52,15 @@ class _Baselines:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-_cache: OrderedDict[tuple[str, int], _Baselines] = OrderedDict()
+_cache: OrderedDict[tuple[str, int, str], _Baselines] = OrderedDict()
 _cache_lock = threading.Lock()
-_key_locks: dict[tuple[str, int], threading.Lock] = {}
+_key_locks: dict[tuple[str, int, str], threading.Lock] = {}
 
 
-def _key(task_name: str, seed: int | None) -> tuple[str, int]:
-    validate_task_name(task_name)
-    return task_name, validate_seed(seed, task_name)
+def _key(task_name: str, seed: int | None) -> tuple[str, int, str]:
+    """``(task, seed, task file digest)``: a task file changed in process is solved anew."""
+    task = get_task(task_name)
+    return task_name, validate_seed(seed, task_name), task.digest
 
 
 def _baselines(task_name: str, seed: int | None) -> _Baselines:
@@ -75,7 +77,7 @@ def _baselines(task_name: str, seed: int | None) -> _Baselines:
             entry = _cache.get(key)
         if entry is None:
             floor = run_episode(PassiveAgent(), key[0], key[1]).profit
-            entry = _Baselines(floor=float(floor), solution=solve_ceiling(*key))
+            entry = _Baselines(floor=float(floor), solution=solve_ceiling(key[0], key[1]))
             with _cache_lock:
                 _cache[key] = entry
                 while len(_cache) > CACHE_SIZE:
@@ -93,7 +95,7 @@ def clear_cache() -> None:
 
 def compute_floor(task_name: str, seed: int | None = None) -> float:
     """The floor alone: the passive policy's profit, played through the simulator (no scipy)."""
-    task_name, seed = _key(task_name, seed)
+    task_name, seed, _ = _key(task_name, seed)
     return float(run_episode(PassiveAgent(), task_name, seed).profit)
 
 
@@ -119,7 +121,7 @@ def grade(task_name: str, agent_profit: float, seed: int | None = None) -> dict[
     profit = float(agent_profit)
     if not math.isfinite(profit):
         raise ValueError(f"agent_profit must be finite, got {profit}")
-    task_name, seed = _key(task_name, seed)
+    task_name, seed, _ = _key(task_name, seed)
     floor, ceiling = compute_baselines(task_name, seed)
     span = ceiling - floor
     degenerate = 1.0 if profit >= ceiling else 0.0

@@ -62,12 +62,12 @@ from server.constants import (
     SELL_PRICE,
     SHELF_LIFE,
     SHIPPING_COST_PER_UNIT,
-    TASKS,
 )
 from server.demand import demand_units
 from server.openenv_light import Environment, EnvironmentMetadata
 from server.scenario import Scenario, draw_scenario, event_is_active, validate_task_name
 from server.stock import ProductStock
+from server.task_catalog import get_task
 
 _TOTAL_KEYS = ("bought", "received", "sold", "missed", "expired", "liquidated", "rejected")
 _METHOD_INDEX = {method: i for i, method in enumerate(DELIVERY_METHODS)}
@@ -215,20 +215,21 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
                 f"unknown reward_mode {reward_mode!r}; allowed: {', '.join(REWARD_MODES)}"
             )
         scenario = draw_scenario(task_name, seed)
-        task = TASKS[task_name]
+        task = get_task(task_name)
+        starting_stock = task.published["starting_stock"]
         stock = {
-            product: ProductStock(SHELF_LIFE[product] is not None, task["starting_stock"][product])
+            product: ProductStock(SHELF_LIFE[product] is not None, starting_stock[product])
             for product in PRODUCTS
         }
-        cash = float(task["starting_cash"])
-        events = dict(task["events"])
+        cash = task.starting_cash
+        events = dict(task.events)
         self._episode = _Episode(
             episode_id=episode_id or str(uuid.uuid4()),
             scenario=scenario,
             reward_mode=reward_mode,
             starting_cash=cash,
             cash=cash,
-            capacity=dict(task["capacity"]),
+            capacity=dict(task.capacity),
             events=events,
             stock=stock,
             active_events=_active_events_by_day(tuple(events.items())),
@@ -243,7 +244,7 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
             revenue=0.0,
             purchase_cost=0.0,
             rejected=[],
-            notes=[f"Task {task_name!r} ({task['title']}), seed {scenario.seed}."],
+            notes=[f"Task {task_name!r} ({task.title}), seed {scenario.seed}."],
             prices=dict.fromkeys(PRODUCTS, 1.0),
             active_events=[],
             breakdown=dict.fromkeys(

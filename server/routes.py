@@ -30,6 +30,7 @@ from server.http_episodes import EpisodeStore
 from server.llm_baseline import ALLOW_VAR, LLMBaseline
 from server.scenario import validate_seed, validate_task_name
 from server.settings import ServerSettings
+from server.task_catalog import task_names, tasks
 
 BASELINE_AGENT_VAR = "BASELINE_AGENT"
 """Environment variable naming the agent ``/baseline`` plays when the request names none."""
@@ -37,7 +38,7 @@ DEFAULT_BASELINE_AGENT = "heuristic"
 LLM_AGENT = "llm"
 MAX_SEED = 2**63 - 1
 """Largest seed a scenario takes (``server.scenario.validate_seed``), declared in the schema."""
-TASK_NAME_SCHEMA = {"enum": [*constants.TASK_NAMES, None]}
+TASK_NAME_SCHEMA = {"enum": [*task_names(), None]}
 """Declared in OpenAPI; the check itself stays the simulator's, with its own message."""
 BODY_TOO_LARGE = {413: {"description": "Request body over MAX_BODY_BYTES"}}
 JOBS_BUSY = {429: {"description": "MAX_WAITING_JOBS requests already wait for a worker"}}
@@ -49,7 +50,7 @@ def task_catalogue() -> dict[str, Any]:
     c = constants
     return {
         "episode_days": c.EPISODE_DAYS,
-        "tasks": [{"name": name, **config} for name, config in c.TASKS.items()],
+        "tasks": [{"name": name, **task.published} for name, task in tasks().items()],
         "products": [
             {
                 "name": product,
@@ -353,7 +354,7 @@ def register_extra_routes(app: FastAPI, jobs: JobGate, llm: LLMBaseline) -> None
         task_name: str = Query(
             default="easy",
             description="easy, medium or hard",
-            json_schema_extra={"enum": list(constants.TASK_NAMES)},
+            json_schema_extra={"enum": list(task_names())},
         ),
         seed: int | None = Query(
             default=None, ge=0, le=MAX_SEED, description="Omitted: the task's default"

@@ -21,11 +21,10 @@ from server.constants import (
     LEAD_TIME_DAYS,
     LEAD_TIME_JITTER,
     PRODUCTS,
-    TASK_INDEX,
-    TASKS,
     WEEKEND_DAYS,
     WEEKEND_MULTIPLIER,
 )
+from server.task_catalog import get_task
 
 
 @dataclass(frozen=True)
@@ -59,16 +58,14 @@ class Scenario:
 
 def validate_task_name(task_name: str) -> str:
     """Return ``task_name`` or raise ``ValueError`` naming the allowed tasks."""
-    if not isinstance(task_name, str) or task_name not in TASKS:  # a list is not hashable
-        allowed = ", ".join(TASKS)
-        raise ValueError(f"unknown task_name {task_name!r}; allowed: {allowed}")
+    get_task(task_name)
     return task_name
 
 
 def validate_seed(seed: int | None, task_name: str) -> int:
     """Resolve the default seed and reject anything but a non-negative whole number."""
     if seed is None:
-        return int(TASKS[task_name]["default_seed"])
+        return get_task(task_name).default_seed
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     if seed < 0 or seed >= 2**63:
@@ -78,12 +75,11 @@ def validate_seed(seed: int | None, task_name: str) -> int:
 
 def draw_scenario(task_name: str, seed: int | None = None) -> Scenario:
     """Draw the whole random scenario of ``(task_name, seed)``; ``seed=None`` is the default."""
-    validate_task_name(task_name)
+    task = get_task(task_name)
     seed = validate_seed(seed, task_name)
-    task = TASKS[task_name]
-    rng = np.random.default_rng(np.random.SeedSequence([TASK_INDEX[task_name], seed]))
-    low = np.array([task["base_demand"][p][0] for p in PRODUCTS], dtype=np.int64)
-    high = np.array([task["base_demand"][p][1] for p in PRODUCTS], dtype=np.int64)
+    rng = np.random.default_rng(np.random.SeedSequence([task.seed_stream, seed]))
+    low = np.array([task.base_demand[p][0] for p in PRODUCTS], dtype=np.int64)
+    high = np.array([task.base_demand[p][1] for p in PRODUCTS], dtype=np.int64)
     base_demand = rng.integers(low, high + 1, size=(EPISODE_DAYS, len(PRODUCTS)))
     nominal = np.array([LEAD_TIME_DAYS[m] for m in DELIVERY_METHODS], dtype=np.int64)
     spread = np.array([LEAD_TIME_JITTER[m] for m in DELIVERY_METHODS], dtype=np.int64)
@@ -107,15 +103,19 @@ def event_is_active(start_day: int, day: int) -> bool:
     return start_day <= day < start_day + EVENT_DURATION_DAYS
 
 
-@cache
 def demand_multiplier_table(task_name: str) -> np.ndarray:
     """``[day, product]`` weekend x event multipliers of a task (no randomness)."""
-    events = TASKS[task_name]["events"]
+    return _multiplier_table(tuple(get_task(task_name).events.items()))
+
+
+@cache
+def _multiplier_table(events: tuple[tuple[str, int], ...]) -> np.ndarray:
+    """Cached by the event calendar itself, so a changed task file never reads a stale table."""
     table = np.ones((EPISODE_DAYS, len(PRODUCTS)))
     for day in range(EPISODE_DAYS):
         if day % 7 in WEEKEND_DAYS:
             table[day, :] *= WEEKEND_MULTIPLIER
-        for name, start_day in events.items():
+        for name, start_day in events:
             if event_is_active(start_day, day):
                 for index, product in enumerate(PRODUCTS):
                     table[day, index] *= EVENT_MULTIPLIERS[name].get(product, 1.0)

@@ -18,10 +18,11 @@ from server.constants import (
     PRICE_MULTIPLIER_MIN,
     PRODUCTS,
     TASK_NAMES,
-    TASKS,
 )
 from server.heuristic_agent import HeuristicAgent, best_price
 from server.inventory_env import InventoryEnvironment
+from server.task_catalog import get_task
+from tests.task_files import TaskDir
 
 
 def test_registry_builds_each_agent_and_names_the_allowed_ones() -> None:
@@ -111,20 +112,17 @@ def test_heuristic_orders_are_never_refused_and_always_arrive_in_time(task: str)
                 assert latest <= EPISODE_DAYS - 1, f"day {day}: {method} may arrive too late"
 
 
-def test_heuristic_liquidates_only_groceries_that_would_expire_unsold(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_heuristic_liquidates_only_groceries_that_would_expire_unsold(task_dir: TaskDir) -> None:
     """A glut of groceries on its last selling day: the surplus beyond any possible demand is
     disposed of (no expiry penalty), and nothing that could still sell."""
-    easy = copy.deepcopy(TASKS["easy"])
-    easy["starting_stock"]["groceries"] = [[120, 1], [30, 5]]
-    monkeypatch.setitem(TASKS, "easy", easy)
+    # easy's scenario (same seed stream) with a glut of groceries on the shelf
+    task_dir.add("glut", base="easy", starting_stock={"groceries": [[120, 1], [30, 5]]})
     liquidated = 0
     for seed in range(6):
         env = InventoryEnvironment()
-        before = env.reset(task_name="easy", seed=seed)
+        before = env.reset(task_name="glut", seed=seed)
         agent = HeuristicAgent()
-        agent.reset("easy")
+        agent.reset("glut")
         action = agent.act(before)
         after = env.step(action)
         sold = after.units_sold["groceries"]
@@ -156,9 +154,9 @@ def test_price_rule_follows_elasticity() -> None:
 def test_heuristic_learns_demand_the_published_range_understates() -> None:
     """Told that demand is a third of what it is, the agent notices and orders more."""
     task = "medium"
-    understated = copy.deepcopy(TASKS[task])
+    understated = copy.deepcopy(get_task(task).published)
     understated["base_demand"] = {
-        p: [low // 3, high // 3] for p, (low, high) in TASKS[task]["base_demand"].items()
+        p: [low // 3, high // 3] for p, (low, high) in get_task(task).base_demand.items()
     }
 
     def play(agent: HeuristicAgent) -> tuple[float, dict[str, float]]:

@@ -25,12 +25,12 @@ from server.constants import (
     EVENT_MULTIPLIERS,
     PRODUCTS,
     TASK_NAMES,
-    TASKS,
     WEEKEND_DAYS,
     WEEKEND_MULTIPLIER,
 )
 from server.inventory_env import InventoryEnvironment
 from server.scenario import draw_scenario
+from server.task_catalog import get_task
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -71,7 +71,7 @@ def check_episode(task_name: str, seed: int | None, plan: Sequence[InventoryActi
     """Play ``plan`` and check conservation, cash, signs and capacity after every step."""
     env = InventoryEnvironment()
     observation = env.reset(task_name=task_name, seed=seed)
-    capacity = TASKS[task_name]["capacity"]
+    capacity = get_task(task_name).capacity
     starting_cash = observation.total_cash
     start_units = {product: on_hand(observation, product) for product in PRODUCTS}
     bought = dict.fromkeys(PRODUCTS, 0)
@@ -178,7 +178,7 @@ def test_interleaved_environments_equal_each_alone(
 def expected_demand(task_name: str, base: int, day: int, product: str, multiplier: float) -> int:
     """Demand from the brief's formula, built from the constants (round half up)."""
     factor = WEEKEND_MULTIPLIER if day % 7 in WEEKEND_DAYS else 1.0
-    for event, start in TASKS[task_name]["events"].items():
+    for event, start in get_task(task_name).events.items():
         if start <= day < start + 2:
             factor *= EVENT_MULTIPLIERS[event].get(product, 1.0)
     return math.floor(base * factor * multiplier ** -ELASTICITY[product] + 0.5)
