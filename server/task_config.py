@@ -62,7 +62,8 @@ class TaskConfig(BaseModel):
     default_seed: StrictInt = Field(ge=0, lt=MAX_SEED)
     seed_stream: StrictInt = Field(ge=0, lt=2**32)
     """Mixed with the seed into the scenario's random stream: tasks with the same stream and the
-    same demand ranges draw the same scenario (easy 0, medium 1, hard 2)."""
+    same demand ranges draw the same scenario (easy 0, medium 1, hard 2). Optional in a file:
+    the default is a hash of the task's name."""
     starting_cash: float = Field(ge=0, le=1e9)
     capacity: dict[str, StrictInt]
     starting_stock: dict[str, tuple[Batch, ...]]
@@ -170,20 +171,27 @@ class TaskConfig(BaseModel):
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _field_path(location: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in location) or "(file)"
+def name_seed_stream(name: str) -> int:
+    """The seed stream of a task file that names none: a stable hash of the task's name."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big")
+
+
+def _problem(error: Any) -> str:
+    message = str(error["msg"]).removeprefix("Value error, ")
+    location = ".".join(str(part) for part in error["loc"])
+    # checks across fields (``_stock_fits``) start their message with the field's path
+    return f"field {location}: {message}" if location else f"field {message}"
 
 
 def parse_task(name: str, data: dict[str, Any], source: str) -> TaskConfig:
     """Validate the parsed contents of a task file; errors name ``source`` and the field."""
     if "name" in data:
         raise TaskFileError(f"{source}: field name: the file name is the task's name; drop it")
+    data = {"name": name, "seed_stream": name_seed_stream(name), **data}
     try:
-        return TaskConfig.model_validate({"name": name, **data})
+        return TaskConfig.model_validate(data)
     except ValidationError as error:
-        problems = "; ".join(
-            f"field {_field_path(e['loc'])}: {e['msg']}" for e in error.errors(include_url=False)
-        )
+        problems = "; ".join(_problem(e) for e in error.errors(include_url=False))
         raise TaskFileError(f"{source}: {problems}") from None
 
 
