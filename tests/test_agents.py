@@ -9,6 +9,7 @@ import pytest
 
 from models import InventoryAction
 from server.agents import AGENT_NAMES, PassiveAgent, RandomAgent, make_agent, run_episode
+from server.basestock_agent import TUNED, BasestockAgent, BasestockSettings
 from server.constants import (
     ELASTICITY,
     EPISODE_DAYS,
@@ -54,6 +55,45 @@ def test_heuristic_beats_passive_and_random_on_the_default_seed(
     profits = default_seed_profits[task]
     assert profits["heuristic"] > 2 * profits["passive"]
     assert profits["heuristic"] > 2 * profits["random"]
+
+
+@pytest.mark.parametrize("task", TASK_NAMES)
+def test_basestock_is_a_fixed_price_order_up_to_rule_between_passive_and_heuristic(
+    task: str, default_seed_profits: dict[str, dict[str, float]]
+) -> None:
+    agent = make_agent("basestock")
+    assert isinstance(agent, BasestockAgent)
+    env = InventoryEnvironment()
+    observation = env.reset(task_name=task)
+    agent.reset(task)
+    prices, methods = set(), set()
+    while not observation.done:
+        action = agent.act(observation)
+        prices.update(action.price_multipliers.values())
+        methods.add(action.delivery_method)
+        observation = env.step(action)
+        assert not observation.rejected_orders, observation.rejected_orders
+    assert prices == {TUNED[task].price} and methods == {TUNED[task].method}
+    profits = default_seed_profits[task]
+    assert profits["passive"] < observation.total_profit < profits["heuristic"]
+
+
+def test_basestock_orders_up_to_the_expected_demand_of_lead_time_plus_review() -> None:
+    """Hand-computed day 0 on easy (cash $1000) at price 1.0, medium shipping (3 days, $5/unit),
+    review every 2 days: cover 3 + 2 = 5 days; weekend factor (7 + 2 x 0.2) / 7 = 1.0571.
+    electronics: mean 2 x 1.0571 x 5 = 10.6 -> 11, minus 4 on hand = 7 x $105 = $735;
+    clothing: 5 x 1.0571 x 5 = 26.4 -> 27 - 10 = 17 wanted, $265 left buys 8 x $30;
+    groceries: 12 x 1.0571 x 5 = 63.4 -> 64 - 15 = 49 wanted, $25 left buys 2 x $10;
+    furniture ($135) and toys ($17) get nothing from the last $5."""
+    settings = BasestockSettings(price=1.0, method="medium", review_days=2, safety=1.0)
+    agent = BasestockAgent(settings)
+    env = InventoryEnvironment()
+    observation = env.reset(task_name="easy", seed=0)
+    agent.reset("easy")
+    action = agent.act(observation)
+    assert action.buy_quantities == {"electronics": 7, "clothing": 8, "groceries": 2}
+    observation = env.step(action)
+    assert agent.act(observation).buy_quantities == {}, "day 1 is not a review day"
 
 
 def test_random_actions_are_valid_and_reproducible() -> None:
