@@ -25,6 +25,7 @@ from server.constants import (
     WEEKEND_MULTIPLIER,
 )
 from server.task_catalog import get_task
+from server.task_config import DemandShift
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,10 @@ class Scenario:
     base_demand: np.ndarray
     lead_time: np.ndarray
     demand_multipliers: np.ndarray
-    """``[day, product]`` weekend x event multipliers (no randomness, kept here for speed)."""
+    """``[day, product]`` weekend x event x demand shift multipliers (the task's table, shared,
+    unless the task has a demand shift)."""
+    demand_shift: tuple[tuple[int, float], ...] = ()
+    """Per product, the drawn ``(shift day, factor)`` of the task's demand shift; ``()``: none."""
     base_demand_rows: tuple[tuple[int, ...], ...] = field(init=False, repr=False, compare=False)
     """``base_demand`` as Python numbers, for the simulator's reads one value at a time
     (indexing numpy per value cost a tenth of a step)."""
@@ -89,13 +93,34 @@ def draw_scenario(task_name: str, seed: int | None = None) -> Scenario:
     base_demand.setflags(write=False)
     lead_time = nominal + jitter
     lead_time.setflags(write=False)
+    multipliers = demand_multiplier_table(task_name)
+    shift: tuple[tuple[int, float], ...] = ()
+    if task.demand_shift is not None:  # drawn last: tasks without a shift draw as before
+        multipliers, shift = _shifted(multipliers, task.demand_shift, rng)
     return Scenario(
         task_name=task_name,
         seed=seed,
         base_demand=base_demand,
         lead_time=lead_time,
-        demand_multipliers=demand_multiplier_table(task_name),
+        demand_multipliers=multipliers,
+        demand_shift=shift,
     )
+
+
+def _shifted(
+    multipliers: np.ndarray, rule: DemandShift, rng: np.random.Generator
+) -> tuple[np.ndarray, tuple[tuple[int, float], ...]]:
+    """The multiplier table with each product's level shifted from its drawn day on."""
+    days = rng.integers(rule.first_day, rule.last_day + 1, size=len(PRODUCTS))
+    picks = rng.integers(0, len(rule.factors), size=len(PRODUCTS))
+    table = multipliers.copy()
+    shift = []
+    for index, (day, pick) in enumerate(zip(days.tolist(), picks.tolist(), strict=True)):
+        factor = float(rule.factors[pick])
+        table[day:, index] *= factor
+        shift.append((day, factor))
+    table.setflags(write=False)
+    return table, tuple(shift)
 
 
 def event_is_active(start_day: int, day: int) -> bool:

@@ -51,6 +51,35 @@ class Batch(BaseModel):
     days_left: StrictInt | None = Field(default=None, ge=0)
 
 
+class DemandShift(BaseModel):
+    """An unannounced change of each product's demand level, drawn at reset.
+
+    For each product (in product order) a shift day is drawn uniform on
+    ``first_day..last_day`` and a factor uniformly from ``factors``; from that day on (inclusive)
+    the product's demand multiplier is multiplied by the factor. Agents see only this rule (in
+    ``GET /tasks``) and their sales, never the drawn days or factors.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    first_day: StrictInt = Field(ge=1, le=EPISODE_DAYS - 1)
+    last_day: StrictInt = Field(ge=1, le=EPISODE_DAYS - 1)
+    factors: tuple[float, ...] = Field(min_length=1, max_length=20)
+
+    @field_validator("factors")
+    @classmethod
+    def _positive_factors(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(isinstance(f, bool) or not 0 < f <= 10 for f in value):
+            raise ValueError(f"every factor must be in (0, 10], got {list(value)}")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered_days(self) -> DemandShift:
+        if self.first_day > self.last_day:
+            raise ValueError(f"first_day {self.first_day} is after last_day {self.last_day}")
+        return self
+
+
 class TaskConfig(BaseModel):
     """One task. Frozen: the simulator, the grader and the agents share one instance."""
 
@@ -70,6 +99,8 @@ class TaskConfig(BaseModel):
     base_demand: dict[str, tuple[StrictInt, StrictInt]]
     events: dict[str, StrictInt] = Field(default_factory=dict)
     """Event name -> the day it starts (active that day and the next)."""
+    demand_shift: DemandShift | None = None
+    """Optional unannounced demand level shift (``DemandShift``)."""
 
     @field_validator("starting_cash", mode="before")
     @classmethod
@@ -162,6 +193,11 @@ class TaskConfig(BaseModel):
             },
             "base_demand": {p: [low, high] for p, (low, high) in self.base_demand.items()},
             "events": dict(self.events),
+            **(
+                {"demand_shift": self.demand_shift.model_dump(mode="json")}
+                if self.demand_shift
+                else {}
+            ),
         }
 
     @cached_property
