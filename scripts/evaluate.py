@@ -1,6 +1,6 @@
 """Score the built-in agents and the clairvoyant plan over many seeds: the README's table.
 
-    python scripts/evaluate.py                      # seeds 0..19, all tasks, markdown table
+    python scripts/evaluate.py                      # seeds 0..19, every task, markdown table
     python scripts/evaluate.py --seeds 0-4 --tasks hard --json scores.json
     python scripts/evaluate.py --tasks-dir my_tasks --tasks easy,shop   # a user's task files
 
@@ -28,7 +28,6 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from server.agents import make_agent, run_episode  # noqa: E402
-from server.constants import TASK_NAMES  # noqa: E402
 from server.task_catalog import TASKS_DIR_ENV, set_tasks_dir, task_names  # noqa: E402
 
 AGENTS = ("passive", "random", "basestock", "heuristic", "clairvoyant")
@@ -89,7 +88,7 @@ def parse_seeds(text: str) -> list[int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0-19", help="'0-19' (default), '1,5,9'")
-    parser.add_argument("--tasks", default=",".join(TASK_NAMES), help="comma-separated tasks")
+    parser.add_argument("--tasks", default=None, help="comma-separated tasks (default: all)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes")
     parser.add_argument("--json", type=Path, default=None, help="also write every row here")
     parser.add_argument(
@@ -100,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[TASKS_DIR_ENV] = str(args.tasks_dir.resolve())  # worker processes read it
         set_tasks_dir(args.tasks_dir)
     seeds = parse_seeds(args.seeds)
-    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
+    tasks = [t.strip() for t in (args.tasks or ",".join(task_names())).split(",") if t.strip()]
     unknown = [t for t in tasks if t not in task_names()]
     if unknown or not seeds:
         parser.error(f"unknown tasks {unknown} or no seeds")

@@ -1,7 +1,7 @@
 """Tune the built-in ``basestock`` agent: the best member of its family per task, on seeds that
 are not the evaluation seeds (0..49).
 
-    python scripts/tune_basestock.py                    # seeds 100..119, all built-in tasks
+    python scripts/tune_basestock.py                    # seeds 100..119, every task
     python scripts/tune_basestock.py --tasks hard --seeds 100-104 --jobs 2
 
 Scores every setting of the grid (price x shipping method x review period x safety factor)
@@ -26,7 +26,8 @@ if str(ROOT) not in sys.path:
 
 from scripts.evaluate import parse_seeds  # noqa: E402
 from server.basestock_agent import BasestockAgent, BasestockSettings  # noqa: E402
-from server.constants import DELIVERY_METHODS, TASK_NAMES  # noqa: E402
+from server.constants import DELIVERY_METHODS  # noqa: E402
+from server.task_catalog import task_names  # noqa: E402
 
 PRICES = (1.0, 1.1, 1.2, 1.3, 1.4, 1.5)
 REVIEW_DAYS = (1, 2, 3)
@@ -59,7 +60,7 @@ def mean_score(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="100-119")
-    parser.add_argument("--tasks", default=",".join(TASK_NAMES))
+    parser.add_argument("--tasks", default=",".join(task_names()))
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
     seeds = parse_seeds(args.seeds)

@@ -18,7 +18,14 @@ from server import grader
 from server.constants import TASK_NAMES
 from server.inventory_env import InventoryEnvironment
 from server.scenario import draw_scenario
-from server.task_catalog import TASKS_DIR_ENV, build_catalog, get_task, set_tasks_dir, task_names
+from server.task_catalog import (
+    TASKS_DIR_ENV,
+    build_catalog,
+    builtin_tasks,
+    get_task,
+    set_tasks_dir,
+    task_names,
+)
 from server.task_config import TaskFileError, name_seed_stream
 from tests.task_files import TaskDir, builtin_file_data, toml_text
 
@@ -137,7 +144,7 @@ def test_missing_task_directory_is_refused(tmp_path: Path) -> None:
 
 def test_task_dir_fixture_adds_a_task_and_restores_the_catalog(task_dir: TaskDir) -> None:
     task_dir.add("twin", base="hard")
-    assert task_names() == (*TASK_NAMES, "twin")
+    assert task_names() == (*builtin_tasks(), "twin")
     # same seed stream and demand ranges: the same scenario as hard
     twin, hard = draw_scenario("twin", 4), draw_scenario("hard", 4)
     assert (twin.base_demand == hard.base_demand).all()
