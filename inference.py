@@ -38,8 +38,9 @@ if str(ROOT) not in sys.path:
 from client import InventoryEnv  # noqa: E402
 from llm_agent import LLMAgent, LLMSettings, settings_from_env  # noqa: E402
 from server.agents import AGENT_NAMES, make_agent  # noqa: E402
-from server.constants import EPISODE_DAYS, TASK_NAMES, TASKS  # noqa: E402
+from server.constants import EPISODE_DAYS, TASK_NAMES  # noqa: E402
 from server.heuristic_agent import HeuristicAgent  # noqa: E402
+from server.task_catalog import get_task, task_names, tasks  # noqa: E402
 
 AGENT_CHOICES = ("llm", *AGENT_NAMES)
 
@@ -70,10 +71,10 @@ def parse_seeds(text: str | None) -> list[int | None]:
 
 def parse_tasks(text: str) -> list[str]:
     tasks = [t.strip() for t in text.split(",") if t.strip()]
-    unknown = [t for t in tasks if t not in TASK_NAMES]
+    unknown = [t for t in tasks if t not in task_names()]
     if unknown or not tasks:
         raise argparse.ArgumentTypeError(
-            f"unknown task(s) {', '.join(unknown) or '(none)'}; allowed: {', '.join(TASK_NAMES)}"
+            f"unknown task(s) {', '.join(unknown) or '(none)'}; allowed: {', '.join(task_names())}"
         )
     return tasks
 
@@ -396,7 +397,7 @@ async def fetch_task_configs(env_url: str) -> dict[str, dict[str, Any]]:
             response.raise_for_status()
             return {entry["name"]: entry for entry in response.json()["tasks"]}
     except (httpx.HTTPError, KeyError, TypeError, ValueError):
-        return {name: dict(config) for name, config in TASKS.items()}
+        return {name: dict(task.published) for name, task in tasks().items()}
 
 
 async def run_all(
@@ -416,7 +417,7 @@ async def run_all(
 
     async def run(task: str, seed: int | None) -> EpisodeRecord:
         async with limit:
-            config = configs.get(task) or dict(TASKS[task])
+            config = configs.get(task) or dict(get_task(task).published)
             return await play_episode(env_url, task, seed, agent_name, settings, config, progress)
 
     records = list(await asyncio.gather(*(run(task, seed) for task, seed in jobs)))

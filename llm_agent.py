@@ -37,11 +37,11 @@ from server.constants import (
     SELL_PRICE,
     SHELF_LIFE,
     SHIPPING_COST_PER_UNIT,
-    TASKS,
     WEEKEND_DAYS,
     WEEKEND_MULTIPLIER,
 )
 from server.heuristic_agent import HeuristicAgent
+from server.task_catalog import get_task
 
 HISTORY_DAYS = 7
 """Past days (observation + action) sent with each request."""
@@ -128,7 +128,7 @@ def parse_action(reply: str | None) -> InventoryAction:
 # --------------------------------------------------------------------------- prompts
 def system_prompt(task_name: str, task_config: Mapping[str, Any] | None = None) -> str:
     """The rules, products and the task's published configuration, compactly."""
-    task = task_config or TASKS[task_name]
+    task = task_config or get_task(task_name).published
 
     def life(product: str) -> str:
         days = SHELF_LIFE[product]

@@ -1,39 +1,21 @@
-"""The few task facts the adapters need: names, warehouse capacity, default seed.
-
-Read through this one module because where task configurations live is changing (a
-``server.task_catalog`` of task files replaces ``server.constants.TASKS``); whichever this
-checkout has is used. Once only the catalog remains, the fallback below can go.
-"""
+"""The few task facts the adapters need: names, warehouse capacity, default seed."""
 
 from __future__ import annotations
 
-try:
-    from server.task_catalog import get_task
-    from server.task_catalog import task_names as _catalog_names
+from server.task_catalog import get_task
+from server.task_catalog import task_names as _catalog_names
 
-    def task_names() -> tuple[str, ...]:
-        """Every task this installation knows (built-in and user task files)."""
-        return tuple(_catalog_names())
 
-    def capacity(task_name: str) -> dict[str, int]:
-        """Warehouse space per product: on hand plus in transit may not exceed it."""
-        return dict(get_task(task_name).capacity)
+def task_names() -> tuple[str, ...]:
+    """Every task this installation knows (built-in and user task files)."""
+    return tuple(_catalog_names())
 
-    def default_seed(task_name: str) -> int:
-        """The seed a reset without one plays (kept for evaluation, not training)."""
-        return int(get_task(task_name).default_seed)
 
-except ImportError:  # task configurations as a dict in server.constants
-    from server.constants import TASK_NAMES, TASKS
+def capacity(task_name: str) -> dict[str, int]:
+    """Warehouse space per product: on hand plus in transit may not exceed it."""
+    return dict(get_task(task_name).capacity)
 
-    def task_names() -> tuple[str, ...]:
-        """Every task this installation knows."""
-        return tuple(TASK_NAMES)
 
-    def capacity(task_name: str) -> dict[str, int]:
-        """Warehouse space per product: on hand plus in transit may not exceed it."""
-        return dict(TASKS[task_name]["capacity"])
-
-    def default_seed(task_name: str) -> int:
-        """The seed a reset without one plays (kept for evaluation, not training)."""
-        return int(TASKS[task_name]["default_seed"])
+def default_seed(task_name: str) -> int:
+    """The seed a reset without one plays (kept for evaluation, not training)."""
+    return int(get_task(task_name).default_seed)

@@ -52,9 +52,9 @@ from server.constants import (  # noqa: E402
     EPISODE_DAYS,
     PRODUCTS,
     TASK_NAMES,
-    TASKS,
 )
 from server.inventory_env import InventoryEnvironment  # noqa: E402
+from server.task_catalog import get_task  # noqa: E402
 
 THEIR_ENV_ID = "GymInvMgmt/Serial-v0"
 TARGET_RATIO = 2.0
@@ -89,7 +89,7 @@ class Contender:
 # ------------------------------------------------------------------ workloads
 def our_action_dict(rng: random.Random, task_name: str, day: int) -> dict[str, Any]:
     """A plausible, busy day: several orders, a rotating shipping method, prices, disposal."""
-    demand_range = TASKS[task_name]["base_demand"]
+    demand_range = get_task(task_name).base_demand
     bought = rng.sample(PRODUCTS, rng.randint(2, 4))
     priced = rng.sample(PRODUCTS, rng.randint(3, 5))
     liquidated = rng.sample(PRODUCTS, rng.randint(1, 2))

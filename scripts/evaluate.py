@@ -1,7 +1,8 @@
 """Score the built-in agents and the clairvoyant plan over many seeds: the README's table.
 
-    python scripts/evaluate.py                      # seeds 0..19, all tasks, markdown table
+    python scripts/evaluate.py                      # seeds 0..19, every task, markdown table
     python scripts/evaluate.py --seeds 0-4 --tasks hard --json scores.json
+    python scripts/evaluate.py --tasks-dir my_tasks --tasks easy,shop   # a user's task files
 
 Episodes run in process (``server.agents.run_episode``) and are scored by ``server.grader``:
 floor = passive policy, ceiling = perfect-information bound, score clamped to [0, 1].
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import sys
@@ -26,9 +28,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from server.agents import make_agent, run_episode  # noqa: E402
-from server.constants import TASK_NAMES  # noqa: E402
+from server.task_catalog import TASKS_DIR_ENV, set_tasks_dir, task_names  # noqa: E402
 
-AGENTS = ("passive", "random", "heuristic", "clairvoyant")
+AGENTS = ("passive", "random", "basestock", "heuristic", "clairvoyant")
 
 
 def score_scenario(task_name: str, seed: int) -> dict[str, Any]:
@@ -50,16 +52,17 @@ def score_scenario(task_name: str, seed: int) -> dict[str, Any]:
 
 def _spread(values: list[float]) -> str:
     mean = statistics.fmean(values)
-    std = statistics.pstdev(values) if len(values) > 1 else 0.0
-    return f"{mean:.3f} ± {std:.3f} ({min(values):.2f}–{max(values):.2f})"
+    half = 1.96 * statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0.0
+    interval = f"[{mean - half:.3f}, {mean + half:.3f}]"
+    return f"{mean:.3f} {interval} ({min(values):.2f}–{max(values):.2f})"
 
 
 def markdown_table(rows: list[dict[str, Any]], seeds: list[int]) -> str:
-    """Mean ± standard deviation (min–max) of the score per task and agent."""
+    """Mean [95% confidence interval] (min–max) of the score per task and agent."""
     label = f"{seeds[0]}..{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) else ""
     lines = [
         f"Score over seeds {label or ', '.join(map(str, seeds))} "
-        "(mean ± standard deviation, min–max):",
+        "(mean [95% confidence interval of the mean], min–max):",
         "",
         "| Task | " + " | ".join(AGENTS) + " |",
         "|---|" + "---|" * len(AGENTS),
@@ -85,13 +88,19 @@ def parse_seeds(text: str) -> list[int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0-19", help="'0-19' (default), '1,5,9'")
-    parser.add_argument("--tasks", default=",".join(TASK_NAMES), help="comma-separated tasks")
+    parser.add_argument("--tasks", default=None, help="comma-separated tasks (default: all)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes")
     parser.add_argument("--json", type=Path, default=None, help="also write every row here")
+    parser.add_argument(
+        "--tasks-dir", type=Path, default=None, help=f"a directory of task files ({TASKS_DIR_ENV})"
+    )
     args = parser.parse_args(argv)
+    if args.tasks_dir is not None:
+        os.environ[TASKS_DIR_ENV] = str(args.tasks_dir.resolve())  # worker processes read it
+        set_tasks_dir(args.tasks_dir)
     seeds = parse_seeds(args.seeds)
-    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
-    unknown = [t for t in tasks if t not in TASK_NAMES]
+    tasks = [t.strip() for t in (args.tasks or ",".join(task_names())).split(",") if t.strip()]
+    unknown = [t for t in tasks if t not in task_names()]
     if unknown or not seeds:
         parser.error(f"unknown tasks {unknown} or no seeds")
     jobs = [(task, seed) for task in tasks for seed in seeds]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from models import InventoryAction, InventoryObservation
+from server.basestock_agent import BasestockAgent
 from server.constants import DELIVERY_METHODS, PRICE_MULTIPLIER_MAX, PRICE_MULTIPLIER_MIN, PRODUCTS
 from server.heuristic_agent import HeuristicAgent
 from server.inventory_env import InventoryEnvironment
@@ -101,6 +102,7 @@ class ReplayAgent:
 AGENT_FACTORIES: dict[str, Callable[[int | None], Agent]] = {
     "passive": lambda seed: PassiveAgent(),
     "random": lambda seed: RandomAgent(seed),
+    "basestock": lambda seed: BasestockAgent(),
     "heuristic": lambda seed: HeuristicAgent(),
 }
 """Built-in agents by name (``/baseline``, ``inference.py --agent``, the evaluation)."""

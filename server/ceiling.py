@@ -83,10 +83,10 @@ from server.constants import (
     SELL_PRICE,
     SHELF_LIFE,
     SHIPPING_COST_PER_UNIT,
-    TASKS,
 )
 from server.demand import demand_units, max_price_for_units
 from server.scenario import Scenario, draw_scenario
+from server.task_catalog import get_task
 
 FACET_TOLERANCE = 1.0
 """Dollars by which the kept revenue lines may exceed the full envelope (smaller program)."""
@@ -317,7 +317,7 @@ def solve_scenario(scenario: Scenario, options: Mapping[str, Any] | None = None)
 
 
 def _build(scenario: Scenario) -> _Model:
-    task = TASKS[scenario.task_name]
+    task = get_task(scenario.task_name).published
     program = _Program()
     days = EPISODE_DAYS
     capacity = [int(task["capacity"][p]) for p in PRODUCTS]

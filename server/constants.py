@@ -6,8 +6,6 @@ tables so that a task, a price or a shipping rule is defined exactly once.
 
 from __future__ import annotations
 
-from typing import Any
-
 EPISODE_DAYS = 30
 """The 30th step returns ``done=True``."""
 
@@ -82,113 +80,6 @@ REWARD_PROFIT_COEF = 0.001
 
 REWARD_MODES: tuple[str, ...] = ("shaped", "profit", "score")
 
-_FULL_CAPACITY = {
-    "electronics": 60,
-    "clothing": 120,
-    "groceries": 150,
-    "furniture": 30,
-    "toys": 100,
-}
-
-TASKS: dict[str, dict[str, Any]] = {
-    "easy": {
-        "title": "Steady State",
-        "description": (
-            "Low starting stock, low steady demand, no events. Restock regularly; "
-            "demand is predictable."
-        ),
-        "default_seed": 1001,
-        "starting_cash": 1000.0,
-        "capacity": dict(_FULL_CAPACITY),
-        "starting_stock": {
-            "electronics": [[4, None]],
-            "clothing": [[10, None]],
-            "groceries": [[15, 3]],
-            "furniture": [[2, None]],
-            "toys": [[8, None]],
-        },
-        "base_demand": {
-            "electronics": [1, 3],
-            "clothing": [3, 7],
-            "groceries": [8, 16],
-            "furniture": [0, 2],
-            "toys": [2, 6],
-        },
-        "events": {},
-    },
-    "medium": {
-        "title": "Seasonal Rush",
-        "description": (
-            "Default stock and cash, all five events spread across the month. "
-            "Anticipate demand spikes and restock before events hit."
-        ),
-        "default_seed": 2002,
-        "starting_cash": 1000.0,
-        "capacity": dict(_FULL_CAPACITY),
-        "starting_stock": {
-            "electronics": [[10, None]],
-            "clothing": [[20, None]],
-            "groceries": [[10, 2], [20, 5]],
-            "furniture": [[5, None]],
-            "toys": [[15, None]],
-        },
-        "base_demand": {
-            "electronics": [0, 10],
-            "clothing": [0, 18],
-            "groceries": [0, 40],
-            "furniture": [0, 6],
-            "toys": [0, 14],
-        },
-        "events": {
-            "black_friday": 6,
-            "christmas": 12,
-            "back_to_school": 18,
-            "summer_clearance": 24,
-            "new_competitor": 28,
-        },
-    },
-    "hard": {
-        "title": "Chaos Mode",
-        "description": (
-            "Half the cash, low stock, events packed close together, higher and more volatile "
-            "demand and a smaller warehouse."
-        ),
-        "default_seed": 3003,
-        "starting_cash": 500.0,
-        "capacity": {
-            "electronics": 25,
-            "clothing": 50,
-            "groceries": 70,
-            "furniture": 12,
-            "toys": 40,
-        },
-        "starting_stock": {
-            "electronics": [[1, None]],
-            "clothing": [[4, None]],
-            "groceries": [[10, 2]],
-            "furniture": [[1, None]],
-            "toys": [[4, None]],
-        },
-        "base_demand": {
-            "electronics": [0, 14],
-            "clothing": [0, 28],
-            "groceries": [0, 60],
-            "furniture": [0, 8],
-            "toys": [0, 20],
-        },
-        "events": {
-            "black_friday": 4,
-            "christmas": 8,
-            "back_to_school": 12,
-            "summer_clearance": 16,
-            "new_competitor": 20,
-        },
-    },
-}
-"""The three tasks. ``events`` maps event name to the day it starts (active that day and the next);
-``base_demand`` is the inclusive integer range of a day's base demand per product;
-``starting_stock`` lists batches as ``[quantity, days_left]`` (``None``: no expiry)."""
-
-TASK_NAMES: tuple[str, ...] = tuple(TASKS)
-TASK_INDEX: dict[str, int] = {name: i for i, name in enumerate(TASK_NAMES)}
-"""Stable task number that feeds the scenario's random seed; never reorder."""
+TASK_NAMES: tuple[str, ...] = ("easy", "medium", "hard")
+"""The brief's three built-in tasks in ladder order. Tasks themselves are data: the files
+``server/tasks/*.toml`` plus a user's directory; every task: ``server.task_catalog``."""

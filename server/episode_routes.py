@@ -21,8 +21,9 @@ from openenv.core.env_server.types import ResetResponse, StepResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 from models import InventoryAction, InventoryState
-from server.constants import REWARD_MODES, TASK_NAMES
+from server.constants import REWARD_MODES
 from server.http_episodes import EpisodeStore
+from server.task_catalog import task_names
 
 REPLACED_PATHS = ("/reset", "/step", "/state")
 MAX_SEED = 2**63 - 1
@@ -60,8 +61,8 @@ class HttpResetRequest(BaseModel):
     # The enums are declared for clients; the checks (and their messages) are the simulator's.
     task_name: StrictStr | None = Field(
         default=None,
-        description=f"One of {', '.join(TASK_NAMES)}; omitted: easy",
-        json_schema_extra={"enum": [*TASK_NAMES, None]},
+        description=f"One of {', '.join(task_names())}; omitted: easy",
+        json_schema_extra={"enum": [*task_names(), None]},
     )
     reward_mode: StrictStr | None = Field(
         default=None,

@@ -36,7 +36,8 @@ from server.ceiling import CeilingSolution, solve_ceiling
 from server.clairvoyant import plan_actions
 from server.constants import TASK_NAMES
 from server.known_ceilings import known_ceiling, scipy_available
-from server.scenario import Scenario, validate_seed, validate_task_name
+from server.scenario import Scenario, validate_seed
+from server.task_catalog import get_task
 
 CACHE_SIZE = 256
 """Scenarios whose baselines stay cached (least recently used are dropped first)."""
@@ -54,16 +55,18 @@ class _Baselines:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-_CacheKey = tuple[str, int, bytes | None]
-"""``(task, seed, secret tag)``: a hidden scenario is not the public one of its seed."""
+_CacheKey = tuple[str, int, str, bytes | None]
+"""``(task, seed, task file digest, secret tag)``: a hidden scenario is not the public one of
+its seed, and a task file changed in process is solved anew."""
 _cache: OrderedDict[_CacheKey, _Baselines] = OrderedDict()
 _cache_lock = threading.Lock()
 _key_locks: dict[_CacheKey, threading.Lock] = {}
 
 
-def _key(task_name: str, seed: int | None) -> tuple[str, int]:
-    validate_task_name(task_name)
-    return task_name, validate_seed(seed, task_name)
+def _key(task_name: str, seed: int | None) -> tuple[str, int, str]:
+    """``(task, seed, task file digest)``: a task file changed in process is solved anew."""
+    task = get_task(task_name)
+    return task_name, validate_seed(seed, task_name), task.digest
 
 
 def _baselines(task_name: str, seed: int | None, scenario: Scenario | None = None) -> _Baselines:
@@ -72,7 +75,8 @@ def _baselines(task_name: str, seed: int | None, scenario: Scenario | None = Non
     if scenario is None:
         key: _CacheKey = (*_key(task_name, seed), None)
     else:
-        key = (scenario.task_name, scenario.seed, scenario.secret_tag)
+        task = get_task(scenario.task_name)
+        key = (scenario.task_name, scenario.seed, task.digest, scenario.secret_tag)
     with _cache_lock:
         entry = _cache.get(key)
         if entry is not None:
@@ -106,7 +110,7 @@ def clear_cache() -> None:
 
 def compute_floor(task_name: str, seed: int | None = None) -> float:
     """The floor alone: the passive policy's profit, played through the simulator (no scipy)."""
-    task_name, seed = _key(task_name, seed)
+    task_name, seed, _ = _key(task_name, seed)
     return float(run_episode(PassiveAgent(), task_name, seed).profit)
 
 
@@ -145,7 +149,7 @@ def grade(task_name: str, agent_profit: float, seed: int | None = None) -> dict[
     1.0 for a profit at or above the ceiling and 0.0 below it.
     """
     profit = _checked_profit(agent_profit)
-    task_name, seed = _key(task_name, seed)
+    task_name, seed, _ = _key(task_name, seed)
     floor, ceiling = compute_baselines(task_name, seed)
     return _graded(task_name, seed, profit, floor, ceiling)
 

@@ -57,10 +57,10 @@ from server.constants import (
     SELL_PRICE,
     SHELF_LIFE,
     SHIPPING_COST_PER_UNIT,
-    TASKS,
     WEEKEND_DAYS,
     WEEKEND_MULTIPLIER,
 )
+from server.task_catalog import get_task
 
 _LAST_DAY = EPISODE_DAYS - 1
 _PRICE_GRID = np.round(np.arange(PRICE_MULTIPLIER_MIN, PRICE_MULTIPLIER_MAX + 1e-9, 0.01), 2)
@@ -157,7 +157,7 @@ class HeuristicAgent:
     # ---------------------------------------------------------------- protocol
     def reset(self, task_name: str) -> None:
         """Forget the previous episode; load the task's published configuration."""
-        self._config = self._given_config or TASKS[task_name]
+        self._config = self._given_config or get_task(task_name).published
         self._observed_sum = dict.fromkeys(PRODUCTS, 0.0)
         self._observed_days = 0
 

@@ -71,7 +71,6 @@ from server.constants import (
     SELL_PRICE,
     SHELF_LIFE,
     SHIPPING_COST_PER_UNIT,
-    TASKS,
 )
 from server.demand import demand_units
 from server.openenv_light import Environment, EnvironmentMetadata
@@ -83,6 +82,7 @@ from server.scenario import (
     validate_task_name,
 )
 from server.stock import ProductStock
+from server.task_catalog import get_task
 
 if TYPE_CHECKING:
     from server.graded_episodes import GradedEpisodes
@@ -279,20 +279,21 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
         if reward_mode == "score":
             floor, ceiling = self._score_baselines(scenario)
             span = ceiling - floor
-        task = TASKS[task_name]
+        task = get_task(task_name)
+        starting_stock = task.published["starting_stock"]
         stock = {
-            product: ProductStock(SHELF_LIFE[product] is not None, task["starting_stock"][product])
+            product: ProductStock(SHELF_LIFE[product] is not None, starting_stock[product])
             for product in PRODUCTS
         }
-        cash = float(task["starting_cash"])
-        events = dict(task["events"])
+        cash = task.starting_cash
+        events = dict(task.events)
         self._episode = _Episode(
             episode_id=episode_id or str(uuid.uuid4()),
             scenario=scenario,
             reward_mode=reward_mode,
             starting_cash=cash,
             cash=cash,
-            capacity=dict(task["capacity"]),
+            capacity=dict(task.capacity),
             events=events,
             stock=stock,
             active_events=_active_events_by_day(tuple(events.items())),
@@ -313,7 +314,7 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
             revenue=0.0,
             purchase_cost=0.0,
             rejected=[],
-            notes=[f"Task {task_name!r} ({task['title']}), {named}."],
+            notes=[f"Task {task_name!r} ({task.title}), {named}."],
             prices=dict.fromkeys(PRODUCTS, 1.0),
             active_events=[],
             breakdown=dict.fromkeys(

@@ -25,9 +25,9 @@ from server.constants import (
     SHELF_LIFE,
     SHIPPING_COST_PER_UNIT,
     TASK_NAMES,
-    TASKS,
 )
 from server.scenario import draw_scenario, validate_seed, validate_task_name
+from server.task_catalog import get_task
 
 KNOWN_CEILINGS: dict[tuple[str, int], tuple[str, float]] = {
     ("easy", 1001): ("ad62c2cdffb54213", 18853.531649593217),
@@ -57,7 +57,7 @@ def scenario_fingerprint(task_name: str, seed: int | None = None) -> str:
     digest = hashlib.sha256()
     for table in (scenario.base_demand, scenario.lead_time, scenario.demand_multipliers):
         digest.update(str(table.dtype).encode() + str(table.shape).encode() + table.tobytes())
-    numbers = [TASKS[task_name], SELL_PRICE, COST_PRICE, SHELF_LIFE, ELASTICITY]
+    numbers = [get_task(task_name).published, SELL_PRICE, COST_PRICE, SHELF_LIFE, ELASTICITY]
     numbers.append(SHIPPING_COST_PER_UNIT)
     digest.update(json.dumps(numbers, sort_keys=True, default=str).encode())
     return digest.hexdigest()[:16]

@@ -29,8 +29,8 @@ from server.constants import (
     SELL_PRICE,
     SHELF_LIFE,
     SHIPPING_COST_PER_UNIT,
-    TASKS,
 )
+from server.task_catalog import tasks
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 PAGE_FILE = "play.html"
@@ -65,11 +65,11 @@ def page_config() -> dict[str, Any]:
         "tasks": [
             {
                 "name": name,
-                "title": task["title"],
-                "description": task["description"],
-                "default_seed": task["default_seed"],
+                "title": task.title,
+                "description": task.description,
+                "default_seed": task.default_seed,
             }
-            for name, task in TASKS.items()
+            for name, task in tasks().items()
         ],
     }
 

@@ -36,6 +36,7 @@ from server.http_episodes import EpisodeStore
 from server.llm_baseline import ALLOW_VAR, LLMBaseline
 from server.scenario import validate_seed, validate_task_name
 from server.settings import ServerSettings
+from server.task_catalog import task_names, tasks
 
 BASELINE_AGENT_VAR = "BASELINE_AGENT"
 """Environment variable naming the agent ``/baseline`` plays when the request names none."""
@@ -43,7 +44,7 @@ DEFAULT_BASELINE_AGENT = "heuristic"
 LLM_AGENT = "llm"
 MAX_SEED = 2**63 - 1
 """Largest seed a scenario takes (``server.scenario.validate_seed``), declared in the schema."""
-TASK_NAME_SCHEMA = {"enum": [*constants.TASK_NAMES, None]}
+TASK_NAME_SCHEMA = {"enum": [*task_names(), None]}
 """Declared in OpenAPI; the check itself stays the simulator's, with its own message."""
 BODY_TOO_LARGE = {413: {"description": "Request body over MAX_BODY_BYTES"}}
 JOBS_BUSY = {429: {"description": "MAX_WAITING_JOBS requests already wait for a worker"}}
@@ -55,13 +56,13 @@ def task_catalogue(hidden: bool = False) -> dict[str, Any]:
     With hidden scenarios no seed is named: ``default_seed`` is null (a seedless reset plays
     a scenario the server picks)."""
     c = constants
-    tasks = [{"name": name, **config} for name, config in c.TASKS.items()]
+    task_list = [{"name": name, **task.published} for name, task in tasks().items()]
     if hidden:
-        tasks = [{**task, "default_seed": None} for task in tasks]
+        task_list = [{**task, "default_seed": None} for task in task_list]
     return {
         "episode_days": c.EPISODE_DAYS,
         "scenarios_hidden": hidden,
-        "tasks": tasks,
+        "tasks": task_list,
         "products": [
             {
                 "name": product,
@@ -429,7 +430,7 @@ def register_extra_routes(
         task_name: str = Query(
             default="easy",
             description="easy, medium or hard",
-            json_schema_extra={"enum": list(constants.TASK_NAMES)},
+            json_schema_extra={"enum": list(task_names())},
         ),
         seed: int | None = Query(
             default=None, ge=0, le=MAX_SEED, description="Omitted: the task's default"

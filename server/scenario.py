@@ -23,11 +23,11 @@ from server.constants import (
     LEAD_TIME_DAYS,
     LEAD_TIME_JITTER,
     PRODUCTS,
-    TASK_INDEX,
-    TASKS,
     WEEKEND_DAYS,
     WEEKEND_MULTIPLIER,
 )
+from server.task_catalog import get_task
+from server.task_config import DemandShift
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,10 @@ class Scenario:
     base_demand: np.ndarray
     lead_time: np.ndarray
     demand_multipliers: np.ndarray
-    """``[day, product]`` weekend x event multipliers (no randomness, kept here for speed)."""
+    """``[day, product]`` weekend x event x demand shift multipliers (the task's table, shared,
+    unless the task has a demand shift)."""
+    demand_shift: tuple[tuple[int, float], ...] = ()
+    """Per product, the drawn ``(shift day, factor)`` of the task's demand shift; ``()``: none."""
     secret_tag: bytes | None = field(default=None, repr=False)
     """``None`` for the public scenario of ``(task, seed)``; for a scenario drawn with an
     operator secret, the HMAC mixed into its draw (it tells scenarios of different secrets
@@ -65,16 +68,14 @@ class Scenario:
 
 def validate_task_name(task_name: str) -> str:
     """Return ``task_name`` or raise ``ValueError`` naming the allowed tasks."""
-    if not isinstance(task_name, str) or task_name not in TASKS:  # a list is not hashable
-        allowed = ", ".join(TASKS)
-        raise ValueError(f"unknown task_name {task_name!r}; allowed: {allowed}")
+    get_task(task_name)
     return task_name
 
 
 def validate_seed(seed: int | None, task_name: str) -> int:
     """Resolve the default seed and reject anything but a non-negative whole number."""
     if seed is None:
-        return int(TASKS[task_name]["default_seed"])
+        return get_task(task_name).default_seed
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     if seed < 0 or seed >= 2**63:
@@ -97,17 +98,16 @@ def draw_scenario(
     the scenario cannot be derived from ``(task, seed)`` without the secret. Without one the
     draw is the public, reproducible one (unchanged bit for bit).
     """
-    validate_task_name(task_name)
+    task = get_task(task_name)
     seed = validate_seed(seed, task_name)
-    task = TASKS[task_name]
-    entropy = [TASK_INDEX[task_name], seed]
+    entropy = [task.seed_stream, seed]
     tag = None
     if secret is not None:
         tag = secret_tag(secret, task_name, seed)
         entropy += [int.from_bytes(tag[i : i + 4], "little") for i in range(0, len(tag), 4)]
     rng = np.random.default_rng(np.random.SeedSequence(entropy))
-    low = np.array([task["base_demand"][p][0] for p in PRODUCTS], dtype=np.int64)
-    high = np.array([task["base_demand"][p][1] for p in PRODUCTS], dtype=np.int64)
+    low = np.array([task.base_demand[p][0] for p in PRODUCTS], dtype=np.int64)
+    high = np.array([task.base_demand[p][1] for p in PRODUCTS], dtype=np.int64)
     base_demand = rng.integers(low, high + 1, size=(EPISODE_DAYS, len(PRODUCTS)))
     nominal = np.array([LEAD_TIME_DAYS[m] for m in DELIVERY_METHODS], dtype=np.int64)
     spread = np.array([LEAD_TIME_JITTER[m] for m in DELIVERY_METHODS], dtype=np.int64)
@@ -117,14 +117,35 @@ def draw_scenario(
     base_demand.setflags(write=False)
     lead_time = nominal + jitter
     lead_time.setflags(write=False)
+    multipliers = demand_multiplier_table(task_name)
+    shift: tuple[tuple[int, float], ...] = ()
+    if task.demand_shift is not None:  # drawn last: tasks without a shift draw as before
+        multipliers, shift = _shifted(multipliers, task.demand_shift, rng)
     return Scenario(
         task_name=task_name,
         seed=seed,
         base_demand=base_demand,
         lead_time=lead_time,
-        demand_multipliers=demand_multiplier_table(task_name),
+        demand_multipliers=multipliers,
+        demand_shift=shift,
         secret_tag=tag,
     )
+
+
+def _shifted(
+    multipliers: np.ndarray, rule: DemandShift, rng: np.random.Generator
+) -> tuple[np.ndarray, tuple[tuple[int, float], ...]]:
+    """The multiplier table with each product's level shifted from its drawn day on."""
+    days = rng.integers(rule.first_day, rule.last_day + 1, size=len(PRODUCTS))
+    picks = rng.integers(0, len(rule.factors), size=len(PRODUCTS))
+    table = multipliers.copy()
+    shift = []
+    for index, (day, pick) in enumerate(zip(days.tolist(), picks.tolist(), strict=True)):
+        factor = float(rule.factors[pick])
+        table[day:, index] *= factor
+        shift.append((day, factor))
+    table.setflags(write=False)
+    return table, tuple(shift)
 
 
 def event_is_active(start_day: int, day: int) -> bool:
@@ -132,15 +153,19 @@ def event_is_active(start_day: int, day: int) -> bool:
     return start_day <= day < start_day + EVENT_DURATION_DAYS
 
 
-@cache
 def demand_multiplier_table(task_name: str) -> np.ndarray:
     """``[day, product]`` weekend x event multipliers of a task (no randomness)."""
-    events = TASKS[task_name]["events"]
+    return _multiplier_table(tuple(get_task(task_name).events.items()))
+
+
+@cache
+def _multiplier_table(events: tuple[tuple[str, int], ...]) -> np.ndarray:
+    """Cached by the event calendar itself, so a changed task file never reads a stale table."""
     table = np.ones((EPISODE_DAYS, len(PRODUCTS)))
     for day in range(EPISODE_DAYS):
         if day % 7 in WEEKEND_DAYS:
             table[day, :] *= WEEKEND_MULTIPLIER
-        for name, start_day in events.items():
+        for name, start_day in events:
             if event_is_active(start_day, day):
                 for index, product in enumerate(PRODUCTS):
                     table[day, index] *= EVENT_MULTIPLIERS[name].get(product, 1.0)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +13,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+from server.task_catalog import use_tasks_dir  # noqa: E402
 from tests.live_server import HIDDEN_A_ENV, HIDDEN_B_ENV, POOL, WEB_ENV  # noqa: E402
+from tests.task_files import TaskDir  # noqa: E402
 
 # The ``browser`` fixture (headless system Chromium) of tests/browser.py, for every module.
 pytest_plugins = ["tests.browser"]
@@ -82,3 +85,14 @@ def hidden_b() -> str:
 def web_server_url() -> str:
     """Base URL of the shared server with ``ENABLE_WEB_INTERFACE=true`` (Gradio at /web)."""
     return POOL.url(WEB_ENV)
+
+
+# --------------------------------------------------------------------------- task files
+@pytest.fixture
+def task_dir(tmp_path: Path) -> Iterator[TaskDir]:
+    """A user task directory that is the in-process catalog's for this test (restored after):
+    ``task_dir.add("name", base="easy", starting_cash=50.0)`` writes and loads a task file."""
+    directory = tmp_path / "tasks"
+    directory.mkdir()
+    with use_tasks_dir(directory):
+        yield TaskDir(directory)

@@ -104,7 +104,7 @@ def test_baseline_never_calls_an_llm(abuse_server: LiveServer, fake_llm: Recordi
         assert 400 <= refused.status_code < 500, refused.text
         # Built-in agents only, or an LLM baseline the operator has not switched on.
         assert (
-            "allowed: passive, random, heuristic" in refused.text
+            "allowed: passive, random, basestock, heuristic" in refused.text
             or "BASELINE_ALLOW_LLM" in refused.text
         ), refused.text
     assert fake_llm.requests == {}, "the server sent a request to the LLM endpoint"

@@ -9,6 +9,7 @@ import pytest
 
 from models import InventoryAction
 from server.agents import AGENT_NAMES, PassiveAgent, RandomAgent, make_agent, run_episode
+from server.basestock_agent import TUNED, BasestockAgent, BasestockSettings
 from server.constants import (
     ELASTICITY,
     EPISODE_DAYS,
@@ -18,10 +19,11 @@ from server.constants import (
     PRICE_MULTIPLIER_MIN,
     PRODUCTS,
     TASK_NAMES,
-    TASKS,
 )
 from server.heuristic_agent import HeuristicAgent, best_price
 from server.inventory_env import InventoryEnvironment
+from server.task_catalog import get_task
+from tests.task_files import TaskDir
 
 
 def test_registry_builds_each_agent_and_names_the_allowed_ones() -> None:
@@ -53,6 +55,45 @@ def test_heuristic_beats_passive_and_random_on_the_default_seed(
     profits = default_seed_profits[task]
     assert profits["heuristic"] > 2 * profits["passive"]
     assert profits["heuristic"] > 2 * profits["random"]
+
+
+@pytest.mark.parametrize("task", TASK_NAMES)
+def test_basestock_is_a_fixed_price_order_up_to_rule_between_passive_and_heuristic(
+    task: str, default_seed_profits: dict[str, dict[str, float]]
+) -> None:
+    agent = make_agent("basestock")
+    assert isinstance(agent, BasestockAgent)
+    env = InventoryEnvironment()
+    observation = env.reset(task_name=task)
+    agent.reset(task)
+    prices, methods = set(), set()
+    while not observation.done:
+        action = agent.act(observation)
+        prices.update(action.price_multipliers.values())
+        methods.add(action.delivery_method)
+        observation = env.step(action)
+        assert not observation.rejected_orders, observation.rejected_orders
+    assert prices == {TUNED[task].price} and methods == {TUNED[task].method}
+    profits = default_seed_profits[task]
+    assert profits["passive"] < observation.total_profit < profits["heuristic"]
+
+
+def test_basestock_orders_up_to_the_expected_demand_of_lead_time_plus_review() -> None:
+    """Hand-computed day 0 on easy (cash $1000) at price 1.0, medium shipping (3 days, $5/unit),
+    review every 2 days: cover 3 + 2 = 5 days; weekend factor (7 + 2 x 0.2) / 7 = 1.0571.
+    electronics: mean 2 x 1.0571 x 5 = 10.6 -> 11, minus 4 on hand = 7 x $105 = $735;
+    clothing: 5 x 1.0571 x 5 = 26.4 -> 27 - 10 = 17 wanted, $265 left buys 8 x $30;
+    groceries: 12 x 1.0571 x 5 = 63.4 -> 64 - 15 = 49 wanted, $25 left buys 2 x $10;
+    furniture ($135) and toys ($17) get nothing from the last $5."""
+    settings = BasestockSettings(price=1.0, method="medium", review_days=2, safety=1.0)
+    agent = BasestockAgent(settings)
+    env = InventoryEnvironment()
+    observation = env.reset(task_name="easy", seed=0)
+    agent.reset("easy")
+    action = agent.act(observation)
+    assert action.buy_quantities == {"electronics": 7, "clothing": 8, "groceries": 2}
+    observation = env.step(action)
+    assert agent.act(observation).buy_quantities == {}, "day 1 is not a review day"
 
 
 def test_random_actions_are_valid_and_reproducible() -> None:
@@ -111,20 +152,17 @@ def test_heuristic_orders_are_never_refused_and_always_arrive_in_time(task: str)
                 assert latest <= EPISODE_DAYS - 1, f"day {day}: {method} may arrive too late"
 
 
-def test_heuristic_liquidates_only_groceries_that_would_expire_unsold(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_heuristic_liquidates_only_groceries_that_would_expire_unsold(task_dir: TaskDir) -> None:
     """A glut of groceries on its last selling day: the surplus beyond any possible demand is
     disposed of (no expiry penalty), and nothing that could still sell."""
-    easy = copy.deepcopy(TASKS["easy"])
-    easy["starting_stock"]["groceries"] = [[120, 1], [30, 5]]
-    monkeypatch.setitem(TASKS, "easy", easy)
+    # easy's scenario (same seed stream) with a glut of groceries on the shelf
+    task_dir.add("glut", base="easy", starting_stock={"groceries": [[120, 1], [30, 5]]})
     liquidated = 0
     for seed in range(6):
         env = InventoryEnvironment()
-        before = env.reset(task_name="easy", seed=seed)
+        before = env.reset(task_name="glut", seed=seed)
         agent = HeuristicAgent()
-        agent.reset("easy")
+        agent.reset("glut")
         action = agent.act(before)
         after = env.step(action)
         sold = after.units_sold["groceries"]
@@ -156,9 +194,9 @@ def test_price_rule_follows_elasticity() -> None:
 def test_heuristic_learns_demand_the_published_range_understates() -> None:
     """Told that demand is a third of what it is, the agent notices and orders more."""
     task = "medium"
-    understated = copy.deepcopy(TASKS[task])
+    understated = copy.deepcopy(get_task(task).published)
     understated["base_demand"] = {
-        p: [low // 3, high // 3] for p, (low, high) in TASKS[task]["base_demand"].items()
+        p: [low // 3, high // 3] for p, (low, high) in get_task(task).base_demand.items()
     }
 
     def play(agent: HeuristicAgent) -> tuple[float, dict[str, float]]:

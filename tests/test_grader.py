@@ -34,16 +34,20 @@ from server.constants import (
     SELL_PRICE,
     SHIPPING_COST_PER_UNIT,
     TASK_NAMES,
-    TASKS,
 )
 from server.demand import demand_units, highest_price_selling, max_price_for_units
 from server.scenario import draw_scenario
+from server.task_catalog import get_task
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SEEDS = tuple(range(20))
-SCENARIOS = [(task, int(TASKS[task]["default_seed"])) for task in TASK_NAMES] + [
-    (task, seed) for task in TASK_NAMES for seed in SEEDS
-]
+SHIFT_TASK = "volatile"
+"""A built-in task with an unannounced demand shift: the ceiling must bound it too."""
+SCENARIOS = (
+    [(task, get_task(task).default_seed) for task in (*TASK_NAMES, SHIFT_TASK)]
+    + [(task, seed) for task in TASK_NAMES for seed in SEEDS]
+    + [(SHIFT_TASK, seed) for seed in range(4)]
+)
 TOLERANCE = 1e-6
 BRIEF_LINE = (
     "from server.grader import compute_baselines; [print(f'{t}: floor={f:.2f}, "
@@ -110,7 +114,7 @@ class OrderUpToAgent:
         self.capacity: dict[str, int] = {}
 
     def reset(self, task_name: str) -> None:
-        self.capacity = TASKS[task_name]["capacity"]
+        self.capacity = get_task(task_name).capacity
 
     def act(self, observation: InventoryObservation) -> InventoryAction:
         cash = observation.total_cash
@@ -161,9 +165,10 @@ def _policy_profits(task: str, seed: int, plan: list[InventoryAction]) -> dict[s
         OrderUpToAgent("fast", 0.5, 1.0),
         OrderUpToAgent("slow", 0.8, 1.5),
         OrderUpToAgent("medium", 0.3, 1.2),
+        make_agent("basestock"),
         ReplayAgent(plan, "clairvoyant"),
     ]
-    if seed == TASKS[task]["default_seed"]:
+    if seed == get_task(task).default_seed:
         agents.append(make_agent("heuristic"))
     rng = random.Random(f"{task}:{seed}")
     agents += [ReplayAgent(_perturbed(plan, rng), f"perturbed-{k}") for k in range(8)]
@@ -178,17 +183,17 @@ def _policy_profits(task: str, seed: int, plan: list[InventoryAction]) -> dict[s
 def test_no_policy_beats_the_ceiling(records: _Records, task: str, seed: int) -> None:
     record = records[task, seed]
     profits = record["profits"]
-    assert len(profits) == (17 if seed == TASKS[task]["default_seed"] else 16)
+    assert len(profits) == (18 if seed == get_task(task).default_seed else 17)
     beaten = {name: p for name, p in profits.items() if p > record["ceiling"] + TOLERANCE}
     assert not beaten, f"ceiling {record['ceiling']} beaten on {task}/{seed}: {beaten}"
     assert profits["passive"] == record["floor"]
     assert record["floor"] < profits["clairvoyant"] == record["replayed_profit"]
 
 
-@pytest.mark.parametrize("task", TASK_NAMES)
+@pytest.mark.parametrize("task", (*TASK_NAMES, SHIFT_TASK))
 def test_local_search_from_the_plan_stays_under_the_ceiling(records: _Records, task: str) -> None:
     """Hill-climb on the clairvoyant plan (keep any change that earns at least as much)."""
-    seed = int(TASKS[task]["default_seed"])
+    seed = get_task(task).default_seed
     record = records[task, seed]
     plan, best = _plan(record), record["replayed_profit"]
     rng = random.Random(seed)
@@ -206,7 +211,7 @@ def test_local_search_from_the_plan_stays_under_the_ceiling(records: _Records, t
 @pytest.mark.parametrize(("task", "seed"), SCENARIOS)
 def test_clairvoyant_plan_earns_nearly_the_ceiling(records: _Records, task: str, seed: int) -> None:
     record = records[task, seed]
-    default = seed == TASKS[task]["default_seed"]
+    default = seed == get_task(task).default_seed
     required = 0.97 if default else 0.95
     assert record["tightness"] == record["replayed_profit"] / record["ceiling"]
     assert record["tightness"] >= required, record
@@ -218,7 +223,7 @@ def test_clairvoyant_plan_earns_nearly_the_ceiling(records: _Records, task: str,
 def test_baselines_are_identical_across_calls_and_processes(records: _Records) -> None:
     grader.clear_cache()
     for task in TASK_NAMES:
-        seed = int(TASKS[task]["default_seed"])
+        seed = get_task(task).default_seed
         first = grader.compute_baselines(task)
         assert first == grader.compute_baselines(task, seed)
         assert first == (records[task, seed]["floor"], records[task, seed]["ceiling"])
@@ -229,8 +234,8 @@ def test_baselines_are_identical_across_calls_and_processes(records: _Records) -
         assert run_episode(grader.clairvoyant_agent(task), task).profit == report["replayed_profit"]
     grader.clear_cache()
     assert grader.compute_baselines("easy") == (
-        records["easy", int(TASKS["easy"]["default_seed"])]["floor"],
-        records["easy", int(TASKS["easy"]["default_seed"])]["ceiling"],
+        records["easy", get_task("easy").default_seed]["floor"],
+        records["easy", get_task("easy").default_seed]["ceiling"],
     )
 
 
@@ -268,7 +273,7 @@ def test_grading_doc_tables_are_the_graders_output(records: _Records) -> None:
     with open(os.path.join(ROOT, "docs", "grading.md"), encoding="utf-8") as handle:
         readme = handle.read()
     section = readme.split("<!-- SECTION:grading -->")[1].split("<!-- /SECTION:grading -->")[0]
-    defaults = [records[task, int(TASKS[task]["default_seed"])] for task in TASK_NAMES]
+    defaults = [records[task, get_task(task).default_seed] for task in TASK_NAMES]
     sweep = [records[task, seed] for task in TASK_NAMES for seed in SEEDS]
     assert grader.report_table(defaults) in section
     assert grader.sweep_table(sweep) in section
@@ -279,7 +284,7 @@ def test_brief_setup_line_prints_the_baselines(
 ) -> None:
     stdout, stderr = brief_line.communicate(timeout=120)
     assert brief_line.returncode == 0, stderr
-    defaults = [records[task, int(TASKS[task]["default_seed"])] for task in TASK_NAMES]
+    defaults = [records[task, get_task(task).default_seed] for task in TASK_NAMES]
     assert stdout.splitlines() == [
         f"{r['task_name']}: floor={r['floor']:.2f}, ceiling={r['ceiling']:.2f}" for r in defaults
     ]
@@ -312,7 +317,7 @@ def test_grade_clamps_and_reports_the_unclamped_score() -> None:
     middle = grader.grade("medium", (floor + top) / 2)
     assert middle["score"] == pytest.approx(0.5) == middle["unclamped_score"]
     assert middle["floor"] == floor and middle["ceiling"] == top
-    assert middle["seed"] == TASKS["medium"]["default_seed"]
+    assert middle["seed"] == get_task("medium").default_seed
     assert middle["task_name"] == "medium"
     below = grader.grade("medium", floor - (top - floor))
     assert below["score"] == 0.0 and below["unclamped_score"] == pytest.approx(-1.0)

@@ -25,12 +25,12 @@ from server.constants import (
     EVENT_MULTIPLIERS,
     PRODUCTS,
     TASK_NAMES,
-    TASKS,
     WEEKEND_DAYS,
     WEEKEND_MULTIPLIER,
 )
 from server.inventory_env import InventoryEnvironment
 from server.scenario import draw_scenario
+from server.task_catalog import get_task, task_names
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -44,6 +44,8 @@ MANY = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 FEW = settings(MANY, max_examples=30)
+ALL_TASKS = task_names()
+"""Every built-in task: the brief's three and those with extra mechanics (demand shift)."""
 
 products = st.sampled_from(PRODUCTS)
 units = st.one_of(st.integers(0, 15), st.integers(0, 200), st.integers(0, 5000))
@@ -71,7 +73,7 @@ def check_episode(task_name: str, seed: int | None, plan: Sequence[InventoryActi
     """Play ``plan`` and check conservation, cash, signs and capacity after every step."""
     env = InventoryEnvironment()
     observation = env.reset(task_name=task_name, seed=seed)
-    capacity = TASKS[task_name]["capacity"]
+    capacity = get_task(task_name).capacity
     starting_cash = observation.total_cash
     start_units = {product: on_hand(observation, product) for product in PRODUCTS}
     bought = dict.fromkeys(PRODUCTS, 0)
@@ -141,13 +143,13 @@ def trajectory(task_name: str, seed: int | None, plan: Sequence[InventoryAction]
 @given(seed=seeds, plan=episodes)
 def test_invariants_hold_on_every_task(seed: int | None, plan: list[InventoryAction]) -> None:
     """Each drawn plan is played on every task: 200 action sequences per task."""
-    for task_name in TASK_NAMES:
+    for task_name in ALL_TASKS:
         note(f"task {task_name}")
         check_episode(task_name, seed, plan)
 
 
 @FEW
-@given(task_name=st.sampled_from(TASK_NAMES), seed=seeds, plan=episodes)
+@given(task_name=st.sampled_from(ALL_TASKS), seed=seeds, plan=episodes)
 def test_same_task_seed_and_actions_replay_identically(
     task_name: str, seed: int | None, plan: list[InventoryAction]
 ) -> None:
@@ -156,8 +158,8 @@ def test_same_task_seed_and_actions_replay_identically(
 
 @FEW
 @given(
-    first=st.tuples(st.sampled_from(TASK_NAMES), seeds, episodes),
-    second=st.tuples(st.sampled_from(TASK_NAMES), seeds, episodes),
+    first=st.tuples(st.sampled_from(ALL_TASKS), seeds, episodes),
+    second=st.tuples(st.sampled_from(ALL_TASKS), seeds, episodes),
 )
 def test_interleaved_environments_equal_each_alone(
     first: tuple[str, int | None, list[InventoryAction]],
@@ -175,17 +177,27 @@ def test_interleaved_environments_equal_each_alone(
     assert interleaved[1] == trajectory(*second)
 
 
-def expected_demand(task_name: str, base: int, day: int, product: str, multiplier: float) -> int:
-    """Demand from the brief's formula, built from the constants (round half up)."""
+def expected_demand(
+    task_name: str,
+    base: int,
+    day: int,
+    product: str,
+    multiplier: float,
+    shift: tuple[tuple[int, float], ...] = (),
+) -> int:
+    """Demand from the brief's formula, built from the constants (round half up), times the
+    drawn demand shift's factor from its day on."""
     factor = WEEKEND_MULTIPLIER if day % 7 in WEEKEND_DAYS else 1.0
-    for event, start in TASKS[task_name]["events"].items():
+    for event, start in get_task(task_name).events.items():
         if start <= day < start + 2:
             factor *= EVENT_MULTIPLIERS[event].get(product, 1.0)
+    if shift and day >= shift[PRODUCTS.index(product)][0]:
+        factor *= shift[PRODUCTS.index(product)][1]
     return math.floor(base * factor * multiplier ** -ELASTICITY[product] + 0.5)
 
 
 @FEW
-@given(task_name=st.sampled_from(TASK_NAMES), seed=seeds, plans=st.tuples(episodes, episodes))
+@given(task_name=st.sampled_from(ALL_TASKS), seed=seeds, plans=st.tuples(episodes, episodes))
 def test_every_policy_faces_the_same_base_demand(
     task_name: str, seed: int | None, plans: tuple[list[InventoryAction], list[InventoryAction]]
 ) -> None:
@@ -199,7 +211,7 @@ def test_every_policy_faces_the_same_base_demand(
                 base = int(fresh.base_demand[day, index])
                 multiplier = observation.price_multipliers[product]
                 assert observation.demand_today[product] == expected_demand(
-                    task_name, base, day, product, multiplier
+                    task_name, base, day, product, multiplier, fresh.demand_shift
                 )
         assert np.array_equal(env.scenario.base_demand, fresh.base_demand)
         assert np.array_equal(env.scenario.lead_time, fresh.lead_time)

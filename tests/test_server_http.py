@@ -16,9 +16,10 @@ import pytest
 
 from models import InventoryAction
 from server.app import build_app
-from server.constants import EPISODE_DAYS, TASK_NAMES
+from server.constants import EPISODE_DAYS
 from server.inventory_env import InventoryEnvironment
 from server.settings import ServerSettings
+from server.task_catalog import task_names
 
 BUY = {"buy_quantities": {"groceries": 12, "toys": 3}, "delivery_method": "fast"}
 
@@ -126,13 +127,13 @@ def test_real_curl_walkthrough(server_url: str) -> None:
     assert step["episode_id"] == episode_id
     assert step["observation"]["current_day"] == 1
     assert run(f"{server_url}/state")["current_day"] == 1
-    assert [task["name"] for task in run(f"{server_url}/tasks")["tasks"]] == list(TASK_NAMES)
+    assert [task["name"] for task in run(f"{server_url}/tasks")["tasks"]] == list(task_names())
 
 
 def test_tasks_lists_every_task_with_its_configuration(server_url: str) -> None:
     catalogue = httpx.get(f"{server_url}/tasks").json()
     tasks = {task["name"]: task for task in catalogue["tasks"]}
-    assert list(tasks) == list(TASK_NAMES)
+    assert list(tasks) == list(task_names())
     for task in tasks.values():
         assert {"starting_cash", "capacity", "starting_stock", "base_demand", "events"} <= set(task)
     assert tasks["medium"]["events"]["black_friday"] == 6

@@ -21,12 +21,11 @@ from server.constants import (
     DELIVERY_METHODS,
     EPISODE_DAYS,
     PRODUCTS,
-    TASK_INDEX,
     TASK_NAMES,
-    TASKS,
 )
 from server.inventory_env import EpisodeStateError, InventoryEnvironment
-from server.scenario import demand_multiplier_table, draw_scenario
+from server.scenario import draw_scenario
+from tests.task_files import TaskDir
 
 UNIT_TASK = "unit_rules"
 WEEKEND_DAYS_OF_MONTH = {5, 6, 12, 13, 19, 20, 26, 27}
@@ -40,6 +39,7 @@ def unit_task(**overrides: Any) -> dict[str, Any]:
         "title": "Unit rules",
         "description": "Hand-made task for hand-computed tests.",
         "default_seed": 7,
+        "seed_stream": 99,
         "starting_cash": 1000.0,
         "capacity": dict.fromkeys(PRODUCTS, 1000),
         "starting_stock": {product: [] for product in PRODUCTS},
@@ -67,7 +67,7 @@ def demand_table(base_demand: dict[str, int | list[int]]) -> np.ndarray:
 
 
 @pytest.fixture
-def make_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[MakeEnv]:
+def make_env(task_dir: TaskDir) -> Iterator[MakeEnv]:
     """Start an episode of the hand-made task; returns the env and its reset observation.
 
     ``base_demand`` and ``lead_time`` ({method: days}) replace the drawn tables; anything else
@@ -82,9 +82,7 @@ def make_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[MakeEnv]:
         seed: int | None = None,
         **task_overrides: Any,
     ) -> tuple[InventoryEnvironment, InventoryObservation]:
-        monkeypatch.setitem(TASKS, UNIT_TASK, unit_task(**task_overrides))
-        monkeypatch.setitem(TASK_INDEX, UNIT_TASK, 99)
-        demand_multiplier_table.cache_clear()
+        task_dir.add(UNIT_TASK, base=None, **unit_task(**task_overrides))
         env = InventoryEnvironment()
         observation = env.reset(task_name=UNIT_TASK, reward_mode=reward_mode, seed=seed)
         episode = env._episode
@@ -101,7 +99,6 @@ def make_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[MakeEnv]:
         return env, observation
 
     yield make
-    demand_multiplier_table.cache_clear()
 
 
 def step(env: InventoryEnvironment, **action: Any) -> InventoryObservation:

@@ -1,0 +1,1 @@
+"""The built-in task files (``*.toml``), package data read by ``server.task_catalog``."""
