@@ -630,11 +630,14 @@ def results_document(records: list[EpisodeRecord], command: str) -> dict[str, An
 def print_table(records: list[EpisodeRecord], monitor: FailureMonitor | None = None) -> None:
     """Per-episode lines, then means with 95% intervals and paired differences, then the
     causes of every fallback."""
+    if not records:
+        print("No episode finished.")
     show_llm = any(r.agent == "llm" for r in records)
     header = f"{'agent':<10} {'task':<8} {'seed':>6} {'profit':>12} {'score':>7}"
     if show_llm:
         header += f" {'fallbacks':>9} {'tokens':>9}"
-    print(header)
+    if records:
+        print(header)
     for r in records:
         seed = "-" if r.seed is None else str(r.seed)
         profit = "failed" if r.profit is None else f"{r.profit:,.2f}"

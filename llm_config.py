@@ -118,7 +118,7 @@ def failure_cause(detail: str) -> str:
     """A fallback's reason without what changes from day to day (so repeats compare equal)."""
     text = _NUMBERS.sub("", detail)
     text = re.sub(r"request_id[^,}]*", "", text)
-    return re.sub(r"\s+", " ", text).strip(" :;,")[:200]
+    return re.sub(r"\s+", " ", text).strip(" :;,.")[:200]
 
 
 class FailureMonitor:
