@@ -525,6 +525,8 @@ class RunResult:
     records: list[EpisodeRecord]
     monitor: FailureMonitor
     stopped: EndpointDown | None = None
+    seconds: float = 0.0
+    """From the first episode's start to the end of play (start-up and imports excluded)."""
 
 
 async def run_all(
@@ -542,6 +544,7 @@ async def run_all(
     """Every agent on every task and seed; stops everything on ``EndpointDown``."""
     monitor = monitor or FailureMonitor()
     configs = await fetch_task_configs(env_url)
+    started = time.monotonic()
     jobs = [(agent, task, seed) for agent in agents for task in tasks for seed in seeds]
     progress = Progress(len(jobs), show_progress)
     limit = asyncio.Semaphore(max(1, concurrency))
@@ -575,6 +578,7 @@ async def run_all(
             future.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
         progress.close()
+    seconds = time.monotonic() - started
     records = [
         future.result()
         for future in pending
@@ -600,7 +604,7 @@ async def run_all(
                 trace.finish(record.profit, grade_, record.error)
             elif trace.steps:
                 trace.finish(None, None, str(stopped) if stopped else "cancelled")
-    return RunResult(records, monitor, stopped)
+    return RunResult(records, monitor, stopped, seconds)
 
 
 # --------------------------------------------------------------------------- reporting
@@ -737,7 +741,8 @@ def main(argv: list[str] | None = None) -> int:
     print_table(records, monitor)
     if result.stopped is not None:
         print(
-            f"\nStopped: {result.stopped}.\nCheck API_BASE_URL, MODEL_NAME and the key, or "
+            f"\nStopped after {result.seconds:.1f} s of play: {result.stopped}.\n"
+            "Check API_BASE_URL, MODEL_NAME and the key, or "
             "pass --keep-going to fall back to the heuristic and go on.",
             file=sys.stderr,
         )

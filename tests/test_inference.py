@@ -320,9 +320,12 @@ def test_a_dead_endpoint_stops_the_run_within_seconds_with_the_cause(server_url:
     )
     elapsed = time.monotonic() - started
     assert code == inference.EXIT_ENDPOINT_DOWN, (code, out, err[-2000:])
-    assert "Stopped: the LLM endpoint failed 3 times in a row: APIConnectionError" in err
+    stop = re.search(r"Stopped after ([\d.]+) s of play: the LLM endpoint failed 3 times in a "
+                     r"row: APIConnectionError", err)  # fmt: skip
+    assert stop, err[-2000:]
+    assert float(stop.group(1)) < 10  # 0.5 + 1 s of backoff, then it stops
     assert "--keep-going" in err and "(no API key sent)" in err
-    assert elapsed < 60, elapsed  # ~1.5 s of backoff plus start-up on a loaded machine
+    assert elapsed < 180, elapsed  # the rest is start-up (imports) on a loaded machine
     assert "No episode finished" in out
 
 
@@ -347,6 +350,7 @@ def test_an_endpoint_failing_every_day_stops_after_three_days(server_url: str) -
         calls = len(fake.requests["error500"])
     assert code == inference.EXIT_ENDPOINT_DOWN, (code, out, err[-2000:])
     assert "failed 3 times in a row: API failure: InternalServerError" in err
+    assert re.search(r"Stopped after [\d.]+ s of play", err)
     assert calls == 3  # one request per day, three days, then the run stopped
     assert "LLM fallbacks to the heuristic: 3, by cause:" in out
 
