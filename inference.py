@@ -322,6 +322,8 @@ class EpisodeRecord:
     floor: float | None = None
     ceiling: float | None = None
     verified: bool | None = None
+    """True when the server graded the episode it played itself (by ``episode_id``)."""
+    episode_id: str | None = None
     fallbacks: int = 0
     fallbacks_invalid_reply: int = 0
     fallbacks_api_error: int = 0
@@ -456,6 +458,7 @@ async def play_episode(
                 record.profit = float(result.observation.total_profit)
                 state = await env.state()
                 record.seed = state.seed
+                record.episode_id = getattr(state, "episode_id", None)
                 if trace is not None:
                     trace.header["seed"] = state.seed
         except EndpointDown:
@@ -478,8 +481,9 @@ async def play_episode(
 async def grade_records(env_url: str, records: list[EpisodeRecord]) -> None:
     """Fill in scores from the server's ``POST /grader``.
 
-    TODO(issue 9, verified grading): once ``/grader`` accepts an ``episode_id``, grade by the
-    WebSocket session's episode id so the score is verified; this still sends the profit.
+    By the session's ``episode_id`` first: a server that keeps graded episodes scores the
+    profit it booked itself (``verified``). A server without that (422), or one that forgot
+    the episode (404), grades the profit this client reports, marked unverified.
     """
     import httpx
 
@@ -488,21 +492,34 @@ async def grade_records(env_url: str, records: list[EpisodeRecord]) -> None:
         async def grade(record: EpisodeRecord) -> None:
             if record.profit is None:
                 return
-            body: dict[str, Any] = {"task_name": record.task_name, "agent_profit": record.profit}
+            claimed: dict[str, Any] = {
+                "task_name": record.task_name,
+                "agent_profit": record.profit,
+            }
             if record.seed is not None:
-                body["seed"] = record.seed
+                claimed["seed"] = record.seed
+            bodies = [claimed]
+            if record.episode_id:
+                bodies.insert(0, {"episode_id": record.episode_id})
+            grade_: dict[str, Any] | None = None
             try:
-                response = await http.post("/grader", json=body)
-                response.raise_for_status()
-                grade_ = response.json()
+                for body in bodies:
+                    response = await http.post("/grader", json=body)
+                    if response.status_code in (404, 422) and body is not claimed:
+                        continue  # this server grades claimed profits only
+                    response.raise_for_status()
+                    grade_ = response.json()
+                    break
             except (httpx.HTTPError, ValueError) as error:
                 record.notes.append(f"grading failed: {error}"[:300])
+                return
+            if grade_ is None:
                 return
             record.score = grade_.get("score")
             record.unclamped_score = grade_.get("unclamped_score")
             record.floor = grade_.get("floor")
             record.ceiling = grade_.get("ceiling")
-            record.verified = grade_.get("verified")
+            record.verified = bool(grade_.get("verified", False))
 
         await asyncio.gather(*(grade(r) for r in records))
 
@@ -657,6 +674,12 @@ def print_table(records: list[EpisodeRecord], monitor: FailureMonitor | None = N
         seeds = sorted({str(r.seed) for r in records})
         print(f"\nMean score ± 95% confidence half-width over {len(seeds)} seed(s) per task:\n")
         print(markdown_tables(document))
+        unverified = sum(1 for r in records if r.score is not None and not r.verified)
+        if unverified:
+            print(
+                f"\n{unverified} score(s) graded from the profit this client reported "
+                "(unverified): the server cannot grade episodes by episode_id."
+            )
     if monitor is not None and monitor.causes:
         print(f"\nLLM fallbacks to the heuristic: {monitor.fallbacks}, by cause:")
         for line in monitor.summary_lines():

@@ -441,6 +441,10 @@ def test_graded_agents_get_intervals_and_paired_differences(
     assert pair["agent"] == "passive" and pair["baseline"] == "heuristic"
     assert pair["score_difference"]["mean"] == pytest.approx(-summary["heuristic"]["mean"])
     assert "| easy |" in out and "passive − heuristic" in out
+    for episode in document["episodes"]:
+        # Graded by the session's episode_id where the server keeps played episodes
+        # (verified), else by the reported profit (unverified): either way it says which.
+        assert episode["episode_id"] and isinstance(episode["verified"], bool)
 
 
 # --------------------------------------------------------------------------- in process
