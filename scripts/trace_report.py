@@ -94,14 +94,17 @@ def build_figures(episode: dict[str, Any], reference: dict[str, Any] | None) -> 
     products = _products(episode)
     figures: dict[str, Any] = {}
 
-    def layout(figure: Any, y_title: str, height: int = 360) -> Any:
+    def layout(figure: Any, y_title: str, height: int = 360, last_row: int | None = None) -> Any:
         figure.update_layout(
             height=height,
             margin={"l": 60, "r": 20, "t": 30, "b": 40},
             hovermode="x unified",
             legend={"orientation": "h", "y": -0.2},
         )
-        figure.update_xaxes(title_text="day")
+        if last_row is None:
+            figure.update_xaxes(title_text="day")
+        else:  # subplots: one "day" label under the bottom one, clear of the subplot titles
+            figure.update_xaxes(title_text="day", row=last_row, col=1)
         figure.update_yaxes(title_text=y_title)
         return figure
 
@@ -152,8 +155,8 @@ def build_figures(episode: dict[str, Any], reference: dict[str, Any] | None) -> 
                 name=name, line={"color": color}, legendgroup=name, showlegend=legend,
                 row=row, col=1,
             )  # fmt: skip
-    figures["stock"] = layout(stock, "units", height=180 * rows)
-    figures["demand"] = layout(demand, "units", height=180 * rows)
+    figures["stock"] = layout(stock, "units", height=180 * rows, last_row=rows)
+    figures["demand"] = layout(demand, "units", height=180 * rows, last_row=rows)
 
     prices = go.Figure()
     for product in products:
@@ -179,7 +182,7 @@ def build_figures(episode: dict[str, Any], reference: dict[str, Any] | None) -> 
             name=product, legendgroup=product, showlegend=False, row=2, col=1,
         )  # fmt: skip
     orders.update_layout(barmode="stack")
-    figures["orders"] = layout(orders, "units", height=480)
+    figures["orders"] = layout(orders, "units", height=480, last_row=2)
 
     waste = go.Figure()
     for key, name in (("units_expired", "expired"), ("units_liquidated", "liquidated")):
