@@ -1,14 +1,17 @@
-"""Play the inventory environment over WebSocket with an LLM (or a built-in agent) and score it.
+"""Play the inventory environment over WebSocket with an LLM (or built-in agents) and score it.
 
-    python inference.py                         # all three tasks, default seeds
-    python inference.py --tasks hard --seeds 0-4 --concurrency 5 --output runs.jsonl
-    python inference.py --agent heuristic --env-url http://localhost:8000
+    python inference.py                         # all three tasks, seeds 0-9 each
+    python inference.py --tasks hard --seeds 0-4,12 --concurrency 5 --json results.json
+    python inference.py --agent heuristic,random --num-seeds 20 --trace episodes.jsonl
 
 The LLM is any OpenAI-compatible endpoint: ``API_BASE_URL``, ``MODEL_NAME`` and ``HF_TOKEN``
 or ``API_KEY``, from the environment or a ``.env`` file. With no LLM configured the built-in
 heuristic plays (and says so). With no ``--env-url`` (or ``ENV_URL``) the script starts the
-server itself on a free loopback port and stops it at exit. Scores come from the server's
-``POST /grader``. Progress goes to stderr; the results table to stdout.
+server itself on a free loopback port and stops it at exit. Every agent plays the same seeds;
+scores come from the server's ``POST /grader``; each task's mean comes with a 95% confidence
+interval and paired differences between agents (``evaluation_stats``). An endpoint that keeps
+failing the same way stops the run with the cause (exit status 3) unless ``--keep-going``.
+Progress goes to stderr; the results to stdout.
 """
 
 from __future__ import annotations
@@ -26,30 +29,45 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from client import InventoryEnv  # noqa: E402
-from llm_agent import LLMAgent, LLMSettings, settings_from_env  # noqa: E402
-from server.agents import AGENT_NAMES, make_agent  # noqa: E402
+# Only cheap modules here: ``--help`` must not wait for the web stack or the OpenAI client.
+from evaluation_stats import evaluation_document, markdown_tables  # noqa: E402
+from llm_config import (  # noqa: E402
+    ENVIRONMENT_HELP,
+    EndpointDown,
+    FailureMonitor,
+    LLMConfigError,
+    stop_after_from_env,
+)
 from server.constants import EPISODE_DAYS, TASK_NAMES  # noqa: E402
-from server.heuristic_agent import HeuristicAgent  # noqa: E402
 from server.task_catalog import get_task, task_names, tasks  # noqa: E402
 
-AGENT_CHOICES = ("llm", *AGENT_NAMES)
+if TYPE_CHECKING:
+    from episode_trace import EpisodeTrace, TraceWriter
+    from llm_agent import LLMSettings
+
+BUILT_IN_AGENTS = ("heuristic", "basestock", "random", "passive")
+AGENT_CHOICES = ("llm", *BUILT_IN_AGENTS)
+DEFAULT_NUM_SEEDS = 10
+"""Seeds 0..9 per task: the evaluation protocol (docs/evaluation.md)."""
+EXIT_ENDPOINT_DOWN = 3
 
 
 # --------------------------------------------------------------------------- configuration
 def parse_seeds(text: str | None) -> list[int | None]:
-    """``None``/``default`` -> the task's default seed; ``0-19``; ``1,5,9``; mixes of both."""
-    if text is None or text.strip().lower() in ("", "default"):
-        return [None]
+    """``0-19``; ``1,5,9``; mixes of both; ``default`` = the task's default seed.
+
+    ``None`` (no ``--seeds``) gives the protocol's seeds 0..9.
+    """
+    if text is None:
+        return list(range(DEFAULT_NUM_SEEDS))
     seeds: list[int | None] = []
     for part in text.split(","):
         part = part.strip()
@@ -57,7 +75,7 @@ def parse_seeds(text: str | None) -> list[int | None]:
             continue
         if part.lower() == "default":
             seeds.append(None)
-        elif "-" in part:
+        elif "-" in part[1:]:
             low, high = (int(x) for x in part.split("-", 1))
             if high < low:
                 raise argparse.ArgumentTypeError(f"empty seed range {part!r}")
@@ -66,7 +84,9 @@ def parse_seeds(text: str | None) -> list[int | None]:
             seeds.append(int(part))
     if not seeds:
         raise argparse.ArgumentTypeError(f"no seeds in {text!r}")
-    return seeds
+    if any(seed is not None and seed < 0 for seed in seeds):
+        raise argparse.ArgumentTypeError("seeds are non-negative")
+    return list(dict.fromkeys(seeds))
 
 
 def parse_tasks(text: str) -> list[str]:
@@ -77,6 +97,17 @@ def parse_tasks(text: str) -> list[str]:
             f"unknown task(s) {', '.join(unknown) or '(none)'}; allowed: {', '.join(task_names())}"
         )
     return tasks
+
+
+def parse_agents(text: str) -> list[str]:
+    agents = list(dict.fromkeys(a.strip() for a in text.split(",") if a.strip()))
+    unknown = [a for a in agents if a not in AGENT_CHOICES]
+    if unknown or not agents:
+        raise argparse.ArgumentTypeError(
+            f"unknown agent(s) {', '.join(unknown) or '(none)'}; "
+            f"allowed: {', '.join(AGENT_CHOICES)}"
+        )
+    return agents
 
 
 def _env_float(name: str, default: float) -> float:
@@ -91,7 +122,11 @@ def _env_int(name: str, default: int) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        description="Play the inventory environment with an LLM or a built-in agent, and score it.",
+        description="Play the inventory environment with an LLM or built-in agents over the "
+        "same seeds, and score them with 95% confidence intervals.",
+        epilog=ENVIRONMENT_HELP + "\n\nExit status: 0 done, 1 an episode failed, 2 usage error, "
+        f"{EXIT_ENDPOINT_DOWN} the LLM endpoint kept failing (run stopped).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--tasks",
@@ -99,14 +134,22 @@ def build_parser() -> argparse.ArgumentParser:
         default=list(TASK_NAMES),
         help="comma-separated tasks (default: easy,medium,hard)",
     )
-    parser.add_argument(
-        "--seeds", default=None, help="seeds per task: 'default' (each task's), '0-19', '1,5,9'"
+    seeds = parser.add_mutually_exclusive_group()
+    seeds.add_argument(
+        "--seeds",
+        default=None,
+        help=f"seeds per task: '0-9' (default: 0-{DEFAULT_NUM_SEEDS - 1}), '0-4,12', "
+        "'default' (each task's own seed)",
+    )
+    seeds.add_argument(
+        "--num-seeds", type=int, default=None, metavar="N", help="seeds 0..N-1 per task"
     )
     parser.add_argument(
         "--agent",
-        choices=AGENT_CHOICES,
+        type=parse_agents,
         default=None,
-        help="llm (default when an LLM is configured), heuristic, random, passive",
+        help="comma-separated: llm (default when an LLM is configured, else heuristic), "
+        "heuristic, random, passive; every agent plays the same seeds",
     )
     parser.add_argument(
         "--env-url",
@@ -117,10 +160,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         type=Path,
         default=None,
-        help="write per-episode results: .jsonl (one line each) or .json",
+        help="write per-episode records: .jsonl (one line each) or .json",
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write the results (schema inventory-eval/1: episodes, means with 95%% "
+        "intervals, paired differences) for a leaderboard",
+    )
+    parser.add_argument(
+        "--trace",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write every episode's actions and observations as JSON lines "
+        "(inventory-trace/1; scripts/trace_report.py draws them)",
     )
     parser.add_argument(
         "--concurrency", type=int, default=1, help="episodes played at the same time (default 1)"
+    )
+    parser.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="never stop on LLM failures: fall back to the heuristic for the day and go on",
     )
     parser.add_argument(
         "--llm-timeout",
@@ -158,9 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def llm_settings(args: argparse.Namespace) -> LLMSettings | None:
-    """The configured endpoint, or ``None`` when ``API_BASE_URL`` or ``MODEL_NAME`` is unset."""
+    """The configured endpoint, ``None`` when none is; ``LLMConfigError`` for half of one."""
+    from llm_agent import settings_from_env
+
     return settings_from_env(
         os.environ,
+        strict=True,
         timeout_s=args.llm_timeout,
         api_retries=max(0, args.llm_retries),
         backoff_s=max(0.0, args.llm_backoff),
@@ -179,6 +246,8 @@ def _free_port() -> int:
 @contextlib.contextmanager
 def local_server(startup_timeout_s: float = 120.0) -> Iterator[str]:
     """Run ``server.app:app`` under uvicorn on a free loopback port; stop it on exit."""
+    import httpx
+
     port = _free_port()
     log_fd, log_name = tempfile.mkstemp(prefix="inventory-server-", suffix=".log")
     env = {**os.environ, "ENABLE_WEB_INTERFACE": "false", "PYTHONUNBUFFERED": "1"}
@@ -253,6 +322,9 @@ class EpisodeRecord:
     unclamped_score: float | None = None
     floor: float | None = None
     ceiling: float | None = None
+    verified: bool | None = None
+    """True when the server graded the episode it played itself (by ``episode_id``)."""
+    episode_id: str | None = None
     fallbacks: int = 0
     fallbacks_invalid_reply: int = 0
     fallbacks_api_error: int = 0
@@ -266,28 +338,32 @@ class EpisodeRecord:
     error: str | None = None
     notes: list[str] = field(default_factory=list)
 
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
 
 class Progress:
-    """A one-line status on stderr (a line per finished episode when not a terminal)."""
+    """A progress bar on a terminal (tqdm, stderr); a plain line per finished episode
+    otherwise, so logs stay readable."""
 
     def __init__(self, total: int, enabled: bool) -> None:
         self.total = total
         self.enabled = enabled
         self.done = 0
         self.days: dict[str, int] = {}
-        self.tty = sys.stderr.isatty()
         self.started = time.monotonic()
+        self.bar: Any = None
+        if enabled and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="episode", file=sys.stderr, dynamic_ncols=True)
 
     def day(self, key: str, day: int) -> None:
         self.days[key] = day
-        if self.enabled and self.tty:
+        if self.bar is not None:
             running = " ".join(f"{k}:{d}/{EPISODE_DAYS}" for k, d in self.days.items())
-            print(
-                f"\r[{self.done}/{self.total} done] {running}"[:200].ljust(80),
-                end="",
-                file=sys.stderr,
-                flush=True,
-            )
+            self.bar.set_postfix_str(running[:80], refresh=False)
+            self.bar.refresh()
 
     def finished(self, key: str, record: EpisodeRecord) -> None:
         self.days.pop(key, None)
@@ -296,24 +372,46 @@ class Progress:
             return
         profit = "failed" if record.profit is None else f"profit {record.profit:,.2f}"
         extra = f", {record.fallbacks} fallbacks" if record.agent == "llm" else ""
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.write(f"{key}: {profit}{extra}", file=sys.stderr)
+            return
         elapsed = time.monotonic() - self.started
-        prefix = "\r" if self.tty else ""
         print(
-            f"{prefix}[{self.done}/{self.total}] {key}: {profit}{extra} ({elapsed:.1f}s)".ljust(80),
+            f"[{self.done}/{self.total}] {key}: {profit}{extra} ({elapsed:.1f}s)",
             file=sys.stderr,
             flush=True,
         )
 
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
 
 def _make_player(
-    agent_name: str, seed: int | None, settings: LLMSettings | None, config: dict[str, Any]
+    agent_name: str,
+    seed: int | None,
+    settings: LLMSettings | None,
+    config: dict[str, Any],
+    monitor: FailureMonitor,
 ) -> Any:
     if agent_name == "llm":
+        from llm_agent import LLMAgent
+
         assert settings is not None
-        return LLMAgent(settings, task_config=config)
+        return LLMAgent(settings, task_config=config, monitor=monitor)
     if agent_name == "heuristic":
+        from server.heuristic_agent import HeuristicAgent
+
         return HeuristicAgent(task_config=config)
+    from server.agents import make_agent
+
     return make_agent(agent_name, seed)
+
+
+def _episode_key(agent_name: str, task_name: str, seed: int | None, agents: int) -> str:
+    key = f"{task_name}/{'default' if seed is None else seed}"
+    return f"{agent_name} {key}" if agents > 1 else key
 
 
 async def play_episode(
@@ -324,73 +422,113 @@ async def play_episode(
     settings: LLMSettings | None,
     config: dict[str, Any],
     progress: Progress,
+    monitor: FailureMonitor,
+    trace: EpisodeTrace | None = None,
+    key: str | None = None,
 ) -> EpisodeRecord:
-    """One whole episode over WebSocket; failures are recorded, not raised."""
-    key = f"{task_name}/{'default' if seed is None else seed}"
+    """One whole episode over WebSocket; failures are recorded, not raised, except
+    ``EndpointDown``, which stops the whole run."""
+    from client import InventoryEnv
+
+    key = key or _episode_key(agent_name, task_name, seed, 1)
     record = EpisodeRecord(
         task_name=task_name,
         seed=seed,
         agent=agent_name,
         model=settings.model if settings and agent_name == "llm" else None,
     )
-    player = _make_player(agent_name, seed, settings, config)
+    player = _make_player(agent_name, seed, settings, config, monitor)
     started = time.monotonic()
     try:
-        async with InventoryEnv(base_url=env_url, message_timeout_s=120.0) as env:
-            result = await env.reset(task_name=task_name, seed=seed)
-            player.reset(task_name)
-            while not result.done:
-                action = player.act(result.observation)
-                if inspect.isawaitable(action):
-                    action = await action
-                result = await env.step(action)
-                record.total_reward += float(result.reward or 0.0)
-                record.days += 1
-                progress.day(key, record.days)
-            record.profit = float(result.observation.total_profit)
-            state = await env.state()
-            record.seed = state.seed
-    except Exception as error:  # a broken episode is reported; the others go on
-        record.error = f"{type(error).__name__}: {error}"[:500]
-    record.seconds = round(time.monotonic() - started, 3)
-    stats = getattr(player, "stats", None)
-    if stats is not None:
-        for name, value in stats.as_dict().items():
-            if name == "errors":
-                record.notes = value
-            elif hasattr(record, name):
-                setattr(record, name, value)
+        try:
+            async with InventoryEnv(base_url=env_url, message_timeout_s=120.0) as env:
+                result = await env.reset(task_name=task_name, seed=seed)
+                player.reset(task_name)
+                if trace is not None:
+                    trace.reset(result.observation)
+                while not result.done:
+                    action = player.act(result.observation)
+                    if inspect.isawaitable(action):
+                        action = await action
+                    result = await env.step(action)
+                    record.total_reward += float(result.reward or 0.0)
+                    record.days += 1
+                    if trace is not None:
+                        trace.step(action, result.observation, result.reward)
+                    progress.day(key, record.days)
+                record.profit = float(result.observation.total_profit)
+                state = await env.state()
+                record.seed = state.seed
+                record.episode_id = getattr(state, "episode_id", None)
+                if trace is not None:
+                    trace.header["seed"] = state.seed
+        except EndpointDown:
+            raise
+        except Exception as error:  # a broken episode is reported; the others go on
+            record.error = f"{type(error).__name__}: {error}"[:500]
+    finally:
+        record.seconds = round(time.monotonic() - started, 3)
+        stats = getattr(player, "stats", None)
+        if stats is not None:
+            for name, value in stats.as_dict().items():
+                if name == "errors":
+                    record.notes = value
+                elif hasattr(record, name):
+                    setattr(record, name, value)
     progress.finished(key, record)
     return record
 
 
 async def grade_records(env_url: str, records: list[EpisodeRecord]) -> None:
-    """Fill in scores from the server's ``POST /grader``."""
+    """Fill in scores from the server's ``POST /grader``.
+
+    By the session's ``episode_id`` first: a server that keeps graded episodes scores the
+    profit it booked itself (``verified``). A server without that (422), or one that forgot
+    the episode (404), grades the profit this client reports, marked unverified.
+    """
+    import httpx
+
     async with httpx.AsyncClient(base_url=env_url, timeout=900.0) as http:
 
         async def grade(record: EpisodeRecord) -> None:
             if record.profit is None:
                 return
-            body: dict[str, Any] = {"task_name": record.task_name, "agent_profit": record.profit}
+            claimed: dict[str, Any] = {
+                "task_name": record.task_name,
+                "agent_profit": record.profit,
+            }
             if record.seed is not None:
-                body["seed"] = record.seed
+                claimed["seed"] = record.seed
+            bodies = [claimed]
+            if record.episode_id:
+                bodies.insert(0, {"episode_id": record.episode_id})
+            grade_: dict[str, Any] | None = None
             try:
-                response = await http.post("/grader", json=body)
-                response.raise_for_status()
-                grade_ = response.json()
+                for body in bodies:
+                    response = await http.post("/grader", json=body)
+                    if response.status_code in (404, 422) and body is not claimed:
+                        continue  # this server grades claimed profits only
+                    response.raise_for_status()
+                    grade_ = response.json()
+                    break
             except (httpx.HTTPError, ValueError) as error:
                 record.notes.append(f"grading failed: {error}"[:300])
+                return
+            if grade_ is None:
                 return
             record.score = grade_.get("score")
             record.unclamped_score = grade_.get("unclamped_score")
             record.floor = grade_.get("floor")
             record.ceiling = grade_.get("ceiling")
+            record.verified = bool(grade_.get("verified", False))
 
         await asyncio.gather(*(grade(r) for r in records))
 
 
 async def fetch_task_configs(env_url: str) -> dict[str, dict[str, Any]]:
     """The server's published task table (``GET /tasks``); the local one if unavailable."""
+    import httpx
+
     try:
         async with httpx.AsyncClient(base_url=env_url, timeout=30.0) as http:
             response = await http.get("/tasks")
@@ -400,35 +538,96 @@ async def fetch_task_configs(env_url: str) -> dict[str, dict[str, Any]]:
         return {name: dict(task.published) for name, task in tasks().items()}
 
 
+@dataclass
+class RunResult:
+    records: list[EpisodeRecord]
+    monitor: FailureMonitor
+    stopped: EndpointDown | None = None
+    seconds: float = 0.0
+    """From the first episode's start to the end of play (start-up and imports excluded)."""
+
+
 async def run_all(
     env_url: str,
     tasks: list[str],
     seeds: list[int | None],
-    agent_name: str,
+    agents: list[str],
     settings: LLMSettings | None,
     concurrency: int,
     show_progress: bool,
     grade: bool,
-) -> list[EpisodeRecord]:
+    monitor: FailureMonitor | None = None,
+    tracer: TraceWriter | None = None,
+) -> RunResult:
+    """Every agent on every task and seed; stops everything on ``EndpointDown``."""
+    monitor = monitor or FailureMonitor()
     configs = await fetch_task_configs(env_url)
-    jobs = [(task, seed) for task in tasks for seed in seeds]
+    started = time.monotonic()
+    jobs = [(agent, task, seed) for agent in agents for task in tasks for seed in seeds]
     progress = Progress(len(jobs), show_progress)
     limit = asyncio.Semaphore(max(1, concurrency))
+    traces: dict[int, EpisodeTrace] = {}
 
-    async def run(task: str, seed: int | None) -> EpisodeRecord:
+    async def run(index: int, agent: str, task: str, seed: int | None) -> EpisodeRecord:
         async with limit:
             config = configs.get(task) or dict(get_task(task).published)
-            return await play_episode(env_url, task, seed, agent_name, settings, config, progress)
+            model = settings.model if settings and agent == "llm" else None
+            trace = None
+            if tracer is not None:
+                trace = traces[index] = tracer.episode(task, seed, agent, model=model)
+            key = _episode_key(agent, task, seed, len(agents))
+            return await play_episode(
+                env_url, task, seed, agent, settings, config, progress, monitor, trace, key
+            )
 
-    records = list(await asyncio.gather(*(run(task, seed) for task, seed in jobs)))
-    if grade:
+    pending = [asyncio.ensure_future(run(i, *job)) for i, job in enumerate(jobs)]
+    stopped: EndpointDown | None = None
+    try:
+        await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)
+        for future in pending:
+            if future.done() and not future.cancelled():
+                error = future.exception()
+                if isinstance(error, EndpointDown):
+                    stopped = error
+                elif error is not None:
+                    raise error
+    finally:
+        for future in pending:
+            future.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        progress.close()
+    seconds = time.monotonic() - started
+    records = [
+        future.result()
+        for future in pending
+        if future.done() and not future.cancelled() and future.exception() is None
+    ]
+    if grade and stopped is None:
         await grade_records(env_url, records)
-    return records
+    if tracer is not None:
+        finished = {id(r): r for r in records}
+        for index, future in enumerate(pending):
+            trace = traces.get(index)
+            if trace is None:
+                continue
+            done = future.done() and not future.cancelled() and future.exception() is None
+            record = future.result() if done else None
+            if record is not None and id(record) in finished:
+                grade_ = None
+                if record.score is not None:
+                    grade_ = {
+                        k: getattr(record, k)
+                        for k in ("score", "unclamped_score", "floor", "ceiling", "verified")
+                    }
+                trace.finish(record.profit, grade_, record.error)
+            elif trace.steps:
+                trace.finish(None, None, str(stopped) if stopped else "cancelled")
+    return RunResult(records, monitor, stopped, seconds)
 
 
 # --------------------------------------------------------------------------- reporting
 def write_output(path: Path, records: list[EpisodeRecord]) -> None:
-    rows = [record.__dict__ for record in records]
+    rows = [record.as_dict() for record in records]
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".jsonl":
         path.write_text("".join(json.dumps(row) + "\n" for row in rows))
@@ -436,73 +635,142 @@ def write_output(path: Path, records: list[EpisodeRecord]) -> None:
         path.write_text(json.dumps({"episodes": rows}, indent=2) + "\n")
 
 
-def print_table(records: list[EpisodeRecord], agent_name: str) -> None:
-    header = f"{'task':<8} {'seed':>6} {'profit':>12} {'score':>7}"
-    if agent_name == "llm":
+def results_document(records: list[EpisodeRecord], command: str) -> dict[str, Any]:
+    """The ``inventory-eval/1`` document of a run."""
+    episodes = []
+    for record in records:
+        row = record.as_dict()
+        row["task"] = row.pop("task_name")
+        episodes.append(row)
+    return evaluation_document(
+        episodes,
+        command=command,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+
+
+def print_table(records: list[EpisodeRecord], monitor: FailureMonitor | None = None) -> None:
+    """Per-episode lines, then means with 95% intervals and paired differences, then the
+    causes of every fallback."""
+    if not records:
+        print("No episode finished.")
+    show_llm = any(r.agent == "llm" for r in records)
+    header = f"{'agent':<10} {'task':<8} {'seed':>6} {'profit':>12} {'score':>7}"
+    if show_llm:
         header += f" {'fallbacks':>9} {'tokens':>9}"
-    print(header)
+    if records:
+        print(header)
     for r in records:
         seed = "-" if r.seed is None else str(r.seed)
         profit = "failed" if r.profit is None else f"{r.profit:,.2f}"
         score = "-" if r.score is None else f"{r.score:.3f}"
-        line = f"{r.task_name:<8} {seed:>6} {profit:>12} {score:>7}"
-        if agent_name == "llm":
+        line = f"{r.agent:<10} {r.task_name:<8} {seed:>6} {profit:>12} {score:>7}"
+        if show_llm:
             line += f" {r.fallbacks:>9} {r.total_tokens:>9}"
         print(line)
         if r.error:
             print(f"  error: {r.error}")
-    for task in dict.fromkeys(r.task_name for r in records):
-        scores = [r.score for r in records if r.task_name == task and r.score is not None]
-        if len(scores) > 1:
-            print(f"{task}: mean score {sum(scores) / len(scores):.3f} over {len(scores)} seeds")
+    if any(r.score is not None for r in records):
+        document = results_document(records, command="")
+        seeds = sorted({str(r.seed) for r in records})
+        print(f"\nMean score ± 95% confidence half-width over {len(seeds)} seed(s) per task:\n")
+        print(markdown_tables(document))
+        unverified = sum(1 for r in records if r.score is not None and not r.verified)
+        if unverified:
+            print(
+                f"\n{unverified} score(s) graded from the profit this client reported "
+                "(unverified): the server cannot grade episodes by episode_id."
+            )
+    if monitor is not None and monitor.causes:
+        print(f"\nLLM fallbacks to the heuristic: {monitor.fallbacks}, by cause:")
+        for line in monitor.summary_lines():
+            print(line)
+
+
+def _load_dotenv() -> None:
+    from dotenv import load_dotenv
+
+    load_dotenv(Path.cwd() / ".env")  # variables already set win over the file
+    load_dotenv(ROOT / ".env")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.no_dotenv:
-        from dotenv import load_dotenv
-
-        load_dotenv(Path.cwd() / ".env")  # variables already set win over the file
-        load_dotenv(ROOT / ".env")
+        _load_dotenv()
     try:
-        seeds = parse_seeds(args.seeds)
+        if args.num_seeds is not None:
+            if args.num_seeds < 1:
+                raise argparse.ArgumentTypeError("--num-seeds must be at least 1")
+            seeds: list[int | None] = list(range(args.num_seeds))
+        else:
+            seeds = parse_seeds(args.seeds)
     except (argparse.ArgumentTypeError, ValueError) as error:
         parser.error(f"--seeds: {error}")
-    settings = llm_settings(args)
-    agent_name = args.agent or ("llm" if settings else "heuristic")
-    if agent_name == "llm" and settings is None:
-        parser.error("--agent llm needs API_BASE_URL and MODEL_NAME (and HF_TOKEN or API_KEY)")
+    try:
+        settings = llm_settings(args)
+        stop_after = None if args.keep_going else stop_after_from_env(os.environ)
+    except LLMConfigError as error:
+        parser.error(str(error))
+    agents = args.agent or ["llm" if settings else "heuristic"]
+    if "llm" in agents and settings is None:
+        parser.error(
+            "--agent llm needs an LLM endpoint: set API_BASE_URL and MODEL_NAME "
+            "(and HF_TOKEN or API_KEY if it needs a key)"
+        )
     if args.agent is None and settings is None:
         print(
             "No LLM configured (API_BASE_URL and MODEL_NAME unset): "
             "running the built-in heuristic agent.",
             file=sys.stderr,
         )
-    elif agent_name == "llm":
-        print(f"LLM agent: model {settings.model} at {settings.base_url}", file=sys.stderr)
+    elif "llm" in agents and settings is not None:
+        key = "with a key" if settings.api_key else "no API key sent"
+        print(f"LLM agent: model {settings.model} at {settings.base_url} ({key})", file=sys.stderr)
+    monitor = FailureMonitor(stop_after)
 
     with contextlib.ExitStack() as stack:
+        tracer = None
+        if args.trace:
+            from episode_trace import TraceWriter
+
+            tracer = TraceWriter(args.trace)
         env_url = args.env_url
         if not env_url:
             if not args.quiet:
                 print("Starting the environment server locally...", file=sys.stderr)
             env_url = stack.enter_context(local_server())
-        records = asyncio.run(
+        result = asyncio.run(
             run_all(
                 env_url,
                 args.tasks,
                 seeds,
-                agent_name,
+                agents,
                 settings,
                 args.concurrency,
                 not args.quiet,
                 not args.no_grade,
+                monitor,
+                tracer,
             )
         )
+    records = result.records
     if args.output:
         write_output(args.output, records)
-    print_table(records, agent_name)
+    if args.json:
+        command = "python inference.py " + " ".join(sys.argv[1:] if argv is None else argv)
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results_document(records, command), indent=1) + "\n")
+    print_table(records, monitor)
+    if result.stopped is not None:
+        print(
+            f"\nStopped after {result.seconds:.1f} s of play: {result.stopped}.\n"
+            "Check API_BASE_URL, MODEL_NAME and the key, or "
+            "pass --keep-going to fall back to the heuristic and go on.",
+            file=sys.stderr,
+        )
+        return EXIT_ENDPOINT_DOWN
     return 1 if any(r.error for r in records) else 0
 
 

@@ -8,6 +8,9 @@
   reply gets one retry that quotes the validation error; if that fails too, the heuristic's
   action is taken and counted as a fallback. API errors and timeouts are retried with
   exponential backoff a bounded number of times, then also fall back to the heuristic.
+* An optional ``FailureMonitor`` (``llm_config``) sees every failure: an endpoint that keeps
+  failing the same way raises ``EndpointDown`` instead of falling back day after day.
+* Without a key no ``Authorization`` header is sent at all.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from llm_config import FailureMonitor, LLMConfigError, llm_config_from_env
 from models import InventoryAction, InventoryObservation
 from server.constants import (
     COST_PRICE,
@@ -246,7 +250,8 @@ class LLMSettings:
 
     base_url: str
     model: str
-    api_key: str = "EMPTY"
+    api_key: str | None = None
+    """None: send no ``Authorization`` header (a local server without keys)."""
     timeout_s: float = 60.0
     """Per request."""
     api_retries: int = 3
@@ -257,15 +262,25 @@ class LLMSettings:
     max_tokens: int = 1024
 
 
-def settings_from_env(environ: Mapping[str, str], **options: Any) -> LLMSettings | None:
+def settings_from_env(
+    environ: Mapping[str, str], strict: bool = False, **options: Any
+) -> LLMSettings | None:
     """The endpoint named by ``API_BASE_URL``, ``MODEL_NAME`` and ``HF_TOKEN`` or ``API_KEY``
-    (``options`` set the other fields), or ``None`` when the URL or the model is unset."""
-    base_url = environ.get("API_BASE_URL", "").strip()
-    model = environ.get("MODEL_NAME", "").strip()
-    if not base_url or not model:
+    (``options`` set the other fields), or ``None`` when it is not (fully) configured.
+
+    ``strict``: half a configuration raises ``LLMConfigError`` naming what is missing.
+    """
+    try:
+        endpoint = llm_config_from_env(environ)
+    except LLMConfigError:
+        if strict:
+            raise
         return None
-    api_key = (environ.get("HF_TOKEN") or environ.get("API_KEY") or "EMPTY").strip()
-    return LLMSettings(base_url=base_url, model=model, api_key=api_key, **options)
+    if endpoint is None:
+        return None
+    return LLMSettings(
+        base_url=endpoint.base_url, model=endpoint.model, api_key=endpoint.api_key, **options
+    )
 
 
 @dataclass
@@ -296,6 +311,19 @@ class LLMStats:
         return data
 
 
+def _hopeless(error: BaseException) -> bool:
+    """Errors that retrying will not fix: nothing listening, wrong key, unknown model/path."""
+    import openai
+
+    if isinstance(error, openai.APITimeoutError):
+        return False
+    if isinstance(error, openai.APIConnectionError):
+        return True
+    return isinstance(
+        error, (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError)
+    )
+
+
 class _ApiFailure(Exception):
     """The endpoint did not answer usefully after all retries."""
 
@@ -310,17 +338,21 @@ class LLMAgent:
         settings: LLMSettings,
         task_config: Mapping[str, Any] | None = None,
         client: Any = None,
+        monitor: FailureMonitor | None = None,
     ) -> None:
-        from openai import AsyncOpenAI  # imported late: only the LLM agent needs it
+        from openai import AsyncOpenAI, Omit  # imported late: only the LLM agent needs it
 
         self.settings = settings
         self._task_config = task_config
+        self.monitor = monitor
         self._client = client or AsyncOpenAI(
             base_url=settings.base_url,
-            api_key=settings.api_key,
+            # The client insists on a key; without one the header is omitted per request.
+            api_key=settings.api_key or "no-key",
             timeout=settings.timeout_s,
             max_retries=0,
         )
+        self._extra_headers = {} if settings.api_key else {"Authorization": Omit()}
         self._fallback = HeuristicAgent(task_config)
         self._history: deque[tuple[str, str]] = deque(maxlen=HISTORY_DAYS)
         self._system = ""
@@ -349,6 +381,8 @@ class LLMAgent:
         action: InventoryAction | None = None
         try:
             reply = await self._complete(messages)
+            if self.monitor is not None:
+                self.monitor.success()  # the endpoint answered
             try:
                 action = parse_action(reply)
             except ReplyError as error:
@@ -370,9 +404,13 @@ class LLMAgent:
                     self.stats.invalid_replies += 1
                     self.stats.fallbacks_invalid_reply += 1
                     self._note(f"day {observation.current_day}: invalid retry: {second}")
+                    if self.monitor is not None:
+                        self.monitor.fallback(f"invalid reply: {second}", endpoint_failed=False)
         except _ApiFailure as failure:
             self.stats.fallbacks_api_error += 1
             self._note(f"day {observation.current_day}: API failure: {failure}")
+            if self.monitor is not None:
+                self.monitor.fallback(f"API failure: {failure}", endpoint_failed=True)
         if action is None:
             self.stats.fallbacks += 1
             action = heuristic_action
@@ -386,7 +424,7 @@ class LLMAgent:
     def _redacted(self, text: str) -> str:
         """``text`` without the API key: an endpoint may quote it back in its error message."""
         key = self.settings.api_key
-        return text.replace(key, "***") if key and key != "EMPTY" else text
+        return text.replace(key, "***") if key else text
 
     async def _complete(self, messages: list[dict[str, str]]) -> str:
         """One chat completion, retried with exponential backoff on API errors/timeouts."""
@@ -405,12 +443,15 @@ class LLMAgent:
                         messages=messages,
                         temperature=settings.temperature,
                         max_tokens=settings.max_tokens,
+                        extra_headers=self._extra_headers,
                     ),
                     timeout=settings.timeout_s,
                 )
             except Exception as error:  # any API failure or timeout: retried, then fallback
                 self.stats.api_errors += 1
                 last_error = self._redacted(f"{type(error).__name__}: {error}")[:300]
+                if self.monitor is not None and _hopeless(error):
+                    self.monitor.hopeless_attempt(last_error)  # may raise EndpointDown
                 continue
             usage = getattr(response, "usage", None)
             if usage is not None:

@@ -36,6 +36,8 @@ class FakeLLM:
 
     def __init__(self) -> None:
         self.requests: dict[str, list[list[dict[str, str]]]] = {}
+        self.auth_headers: list[str | None] = []
+        """Each request's ``Authorization`` header (None when it had none)."""
         self._seen: set[str] = set()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -98,6 +100,7 @@ class FakeLLM:
                 if self.path.rstrip("/") != "/v1/chat/completions":
                     self._send(404, {"error": {"message": "not found"}})
                     return
+                fake.auth_headers.append(self.headers.get("Authorization"))
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 model = str(body.get("model", ""))

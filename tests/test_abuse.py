@@ -324,7 +324,8 @@ def test_inference_keeps_keys_out_of_its_output_when_the_llm_fails(
         output = tmp_path / f"{model}.jsonl"
         command = [
             sys.executable, str(ROOT / "inference.py"), "--no-dotenv",
-            "--env-url", server_url, "--tasks", "easy", "--no-grade",
+            "--env-url", server_url, "--tasks", "easy", "--seeds", "default", "--no-grade",
+            "--keep-going",
             "--llm-retries", "1", "--llm-backoff", "0.01", "--output", str(output),
         ]  # fmt: skip
         process = subprocess.Popen(

@@ -11,13 +11,16 @@ import asyncio
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 import inference
+from episode_trace import read_traces
 from inference import parse_seeds
 from llm_agent import (
     HISTORY_DAYS,
@@ -35,7 +38,7 @@ from tests.fake_llm import RETRY_MARKER, VALID_ACTION, FakeLLM
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY_LINE = re.compile(rf"^Day (\d+) of {EPISODE_DAYS}\b")
-RUN_TIMEOUT_S = 120
+RUN_TIMEOUT_S = 240
 
 
 # --------------------------------------------------------------------------- parser
@@ -85,8 +88,9 @@ def test_prompts_state_the_rules_and_the_day() -> None:
 
 
 def test_seed_lists() -> None:
-    assert parse_seeds(None) == [None]
+    assert parse_seeds(None) == list(range(10))  # the protocol's default seeds
     assert parse_seeds("0-3,7,default") == [0, 1, 2, 3, 7, None]
+    assert parse_seeds("0-4,12,3") == [0, 1, 2, 3, 4, 12]
 
 
 # --------------------------------------------------------------------------- end to end
@@ -103,6 +107,13 @@ SCENARIOS: dict[str, dict[str, object]] = {
 }  # fmt: skip
 ALL_HEURISTIC = ("junk", "error500", "slow")
 """Scenarios where every day falls back: the run must earn exactly the heuristic's profit."""
+KEEP_GOING = ("error500", "slow")
+"""The endpoint fails every day: without --keep-going these runs would stop (tested below)."""
+FALLBACK_CAUSES = {
+    "junk": "invalid reply: no JSON object found",
+    "error500": "API failure: InternalServerError",
+    "slow": r"API failure: \w*TimeoutError",
+}
 
 
 def _inference(args: list[str], extra_env: dict[str, str]) -> subprocess.Popen[str]:
@@ -152,8 +163,9 @@ def llm_runs(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
             processes[model] = _inference(
                 [
                     "--env-url", server_url, "--concurrency", "3", "--no-grade",
-                    "--output", str(out_dir / f"{model}.jsonl"),
+                    "--seeds", "default", "--output", str(out_dir / f"{model}.jsonl"),
                     "--llm-timeout", timeout, "--llm-retries", retries, "--llm-backoff", "0.01",
+                    *(["--keep-going"] if model in KEEP_GOING else []),
                 ],
                 {"API_BASE_URL": fake.base_url, "MODEL_NAME": model, "API_KEY": "test-key"},
             )  # fmt: skip
@@ -186,6 +198,11 @@ def test_every_llm_scenario_completes_all_tasks_with_the_right_fallbacks(
     _, out, err = llm_runs["results"][model]
     assert "easy" in out and "hard" in out  # the results table
     assert "[3/3]" in err  # progress display
+    if model in FALLBACK_CAUSES:  # every fallback's cause, counted, in the terminal summary
+        assert f"LLM fallbacks to the heuristic: {3 * EPISODE_DAYS}, by cause:" in out
+        assert re.search(rf"^\s+{3 * EPISODE_DAYS} x {FALLBACK_CAUSES[model]}", out, re.M), out
+    else:
+        assert "LLM fallbacks" not in out
 
 
 def test_history_never_holds_more_than_seven_days(llm_runs: dict) -> None:
@@ -218,8 +235,8 @@ def test_without_llm_or_server_it_starts_its_own_and_runs_the_heuristic(
     for name in ("API_BASE_URL", "MODEL_NAME", "HF_TOKEN", "API_KEY", "ENV_URL"):
         monkeypatch.delenv(name, raising=False)
     output = tmp_path / "run.json"
-    code = inference.main(["--no-dotenv", "--tasks", "easy,hard", "--no-grade", "--output",
-                           str(output)])  # fmt: skip
+    code = inference.main(["--no-dotenv", "--tasks", "easy,hard", "--seeds", "default",
+                           "--no-grade", "--output", str(output)])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 0, err[-3000:]
     assert "No LLM configured" in err and "heuristic" in err and "Starting" in err
@@ -239,6 +256,194 @@ def test_asking_for_the_llm_without_one_configured_is_a_usage_error(
     with pytest.raises(SystemExit) as stopped:
         inference.main(["--no-dotenv", "--agent", "llm", "--tasks", "easy"])
     assert stopped.value.code == 2 and "API_BASE_URL" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"MODEL_NAME": "gpt-4o"}, "MODEL_NAME is set ('gpt-4o') but API_BASE_URL is not"),
+        ({"API_BASE_URL": "http://127.0.0.1:9/v1"}, "but MODEL_NAME is not"),
+        ({"API_BASE_URL": "localhost:8000", "MODEL_NAME": "m"}, "must start with http"),
+        ({"API_BASE_URL": "http://x/v1", "MODEL_NAME": "m", "LLM_STOP_AFTER": "0"},
+         "LLM_STOP_AFTER must be at least 1"),
+    ],
+)  # fmt: skip
+def test_half_an_llm_configuration_says_what_is_missing(
+    variables: dict[str, str],
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in ("API_BASE_URL", "MODEL_NAME", "HF_TOKEN", "API_KEY", "LLM_STOP_AFTER"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as stopped:
+        inference.main(["--no-dotenv", "--tasks", "easy"])
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_help_is_fast_and_names_the_llm_variables() -> None:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", str(ROOT / "inference.py"), "--help"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    elapsed = time.perf_counter() - started
+    assert done.returncode == 0, done.stderr[-2000:]
+    for name in ("API_BASE_URL", "MODEL_NAME", "HF_TOKEN", "API_KEY", "LLM_STOP_AFTER",
+                 "--keep-going", "--trace", "--json", "--num-seeds"):  # fmt: skip
+        assert name in done.stdout, name
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines()}
+    for heavy in ("openai", "openenv", "fastapi", "httpx", "numpy", "gradio", "client"):
+        assert heavy not in imported, f"--help imports {heavy}"
+    assert elapsed < 30, elapsed  # a few tenths of a second on an idle machine
+
+
+def _closed_port_url() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}/v1"  # nothing listens once closed
+
+
+def test_a_dead_endpoint_stops_the_run_within_seconds_with_the_cause(server_url: str) -> None:
+    """Default tasks and seeds (90 LLM episodes) against a closed port: it stops after three
+    refused connections with the cause and exit status 3, instead of playing 90 months of
+    heuristic days."""
+    started = time.monotonic()
+    code, out, err = _finish(
+        _inference(
+            ["--env-url", server_url, "--llm-backoff", "0.5", "--concurrency", "3"],
+            {"API_BASE_URL": _closed_port_url(), "MODEL_NAME": "any"},
+        )
+    )
+    elapsed = time.monotonic() - started
+    assert code == inference.EXIT_ENDPOINT_DOWN, (code, out, err[-2000:])
+    stop = re.search(r"Stopped after ([\d.]+) s of play: the LLM endpoint failed 3 times in a "
+                     r"row: APIConnectionError", err)  # fmt: skip
+    assert stop, err[-2000:]
+    assert float(stop.group(1)) < 10  # 0.5 + 1 s of backoff, then it stops
+    assert "--keep-going" in err and "(no API key sent)" in err
+    assert elapsed < 180, elapsed  # the rest is start-up (imports) on a loaded machine
+    assert "No episode finished" in out
+
+
+def test_an_endpoint_failing_every_day_stops_after_three_days(server_url: str) -> None:
+    with FakeLLM() as fake:
+        code, out, err = _finish(
+            _inference(
+                [
+                    "--env-url",
+                    server_url,
+                    "--tasks",
+                    "easy",
+                    "--seeds",
+                    "0",
+                    "--llm-retries",
+                    "0",
+                    "--no-grade",
+                ],
+                {"API_BASE_URL": fake.base_url, "MODEL_NAME": "error500", "LLM_STOP_AFTER": "3"},
+            )  # fmt: skip
+        )
+        calls = len(fake.requests["error500"])
+    assert code == inference.EXIT_ENDPOINT_DOWN, (code, out, err[-2000:])
+    assert "failed 3 times in a row: API failure: InternalServerError" in err
+    assert re.search(r"Stopped after [\d.]+ s of play", err)
+    assert calls == 3  # one request per day, three days, then the run stopped
+    assert "LLM fallbacks to the heuristic: 3, by cause:" in out
+
+
+def test_without_a_key_no_authorization_header_is_sent() -> None:
+    with FakeLLM() as fake:
+        settings = LLMSettings(base_url=fake.base_url, model="valid", api_key=None)
+        keyed = LLMSettings(base_url=fake.base_url, model="valid", api_key="sk-test")
+        for chosen in (settings, keyed):
+            env = InventoryEnvironment()
+            observation = env.reset(task_name="easy")
+            asyncio.run(LLMAgent(chosen).act(observation))
+    assert fake.auth_headers == [None, "Bearer sk-test"]
+
+
+def test_the_protocol_plays_ten_seeds_per_task_and_writes_results_and_traces(
+    server_url: str, tmp_path: Path
+) -> None:
+    """The default protocol with the heuristic: 10 seeds x 3 tasks, the results document
+    (inventory-eval/1) and one trace block per episode, profits equal to in-process play."""
+    results, trace = tmp_path / "results.json", tmp_path / "trace.jsonl"
+    code, out, err = _finish(
+        _inference(
+            [
+                "--env-url",
+                server_url,
+                "--agent",
+                "heuristic",
+                "--concurrency",
+                "4",
+                "--no-grade",
+                "--json",
+                str(results),
+                "--trace",
+                str(trace),
+            ],
+            {},
+        )  # fmt: skip
+    )
+    assert code == 0, err[-3000:]
+    document = json.loads(results.read_text())
+    assert document["schema"] == "inventory-eval/1"
+    assert document["agents"] == ["heuristic"] and document["tasks"] == list(TASK_NAMES)
+    assert document["seeds"] == {task: list(range(10)) for task in TASK_NAMES}
+    assert len(document["episodes"]) == 30
+    for summary in document["summaries"]:
+        assert summary["profit"]["n"] == 10 and summary["profit"]["low"] is not None
+    episodes = read_traces(trace)
+    assert len(episodes) == 30
+    for episode in episodes:
+        assert len(episode["steps"]) == EPISODE_DAYS and episode["footer"]["error"] is None
+    played = {(e["task"], e["seed"]): e["profit"] for e in document["episodes"]}
+    for task in TASK_NAMES:
+        expected = run_episode(make_agent("heuristic"), task, 7).profit
+        assert played[(task, 7)] == pytest.approx(expected)
+    traced = next(e for e in episodes if e["header"]["task"] == "hard" and e["header"]["seed"] == 7)
+    assert traced["footer"]["profit"] == pytest.approx(played[("hard", 7)])
+
+
+def test_graded_agents_get_intervals_and_paired_differences(
+    server_url: str, tmp_path: Path
+) -> None:
+    results = tmp_path / "results.json"
+    code, out, err = _finish(
+        _inference(
+            [
+                "--env-url",
+                server_url,
+                "--agent",
+                "heuristic,passive",
+                "--tasks",
+                "easy",
+                "--seeds",
+                "0-1",
+                "--json",
+                str(results),
+            ],
+            {},
+        )  # fmt: skip
+    )
+    assert code == 0, err[-3000:]
+    document = json.loads(results.read_text())
+    summary = {s["agent"]: s["score"] for s in document["summaries"]}
+    assert summary["passive"]["mean"] == 0.0 and summary["passive"]["n"] == 2
+    heuristic = [e["score"] for e in document["episodes"] if e["agent"] == "heuristic"]
+    assert summary["heuristic"]["mean"] == pytest.approx(sum(heuristic) / 2)
+    (pair,) = document["paired_differences"]
+    assert pair["agent"] == "passive" and pair["baseline"] == "heuristic"
+    assert pair["score_difference"]["mean"] == pytest.approx(-summary["heuristic"]["mean"])
+    assert "| easy |" in out and "passive − heuristic" in out
+    for episode in document["episodes"]:
+        # Graded by the session's episode_id: the server scored the profit it booked itself.
+        assert episode["episode_id"] and episode["verified"] is True
 
 
 # --------------------------------------------------------------------------- in process
