@@ -85,6 +85,13 @@ def _baselines(task_name: str, seed: int | None) -> _Baselines:
     return entry
 
 
+def is_cached(task_name: str, seed: int | None = None) -> bool:
+    """Whether the baselines of ``(task_name, seed)`` are cached (grading them is instant)."""
+    key = _key(task_name, seed)
+    with _cache_lock:
+        return key in _cache
+
+
 def clear_cache() -> None:
     """Forget every cached baseline (benchmarks time uncached solves with this)."""
     with _cache_lock:
