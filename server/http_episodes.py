@@ -145,9 +145,13 @@ class EpisodeStore:
         return False
 
     def _forget(self, episode_id: str) -> None:
-        episode = self._episodes.pop(episode_id, None)
-        if episode is not None and self._latest_by_client.get(episode.owner) == episode_id:
-            del self._latest_by_client[episode.owner]
+        self._episodes.pop(episode_id, None)
+        if len(self._latest_by_client) > 2 * self.capacity:  # keep the table bounded
+            self._latest_by_client = {
+                client: latest
+                for client, latest in self._latest_by_client.items()
+                if latest in self._episodes
+            }
 
     def step(
         self, episode_id: str | None, action: InventoryAction, client: str = ""
@@ -179,9 +183,7 @@ class EpisodeStore:
                 latest = self._latest_by_client.get(client)
                 if latest is None:
                     raise EpisodeStateError(
-                        "no HTTP episode is running for this client (none was started, or the "
-                        "latest HTTP episode expired or was evicted): POST /reset first (it "
-                        "returns an episode_id)"
+                        "no HTTP episode is running: POST /reset first (it returns an episode_id)"
                     )
                 episode_id = latest
                 missing = (
