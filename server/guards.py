@@ -142,6 +142,26 @@ def _mcp_error_frame(message: str, unparseable: bool) -> str:
     return json.dumps({"jsonrpc": "2.0", "error": {"code": code, "message": message}, "id": None})
 
 
+MAX_MESSAGE_VALUES = 256
+"""Most JSON values (objects, arrays, scalars) a WebSocket message may hold: a full action
+(every field, every product) holds about 30. More is refused before any validation, so a frame
+of thousands of unknown fields costs a count, not thousands of validation errors."""
+
+
+def json_value_count(value: Any, limit: int) -> int:
+    """How many JSON values ``value`` holds, counting stops a little past ``limit``."""
+    count = 0
+    stack = [value]
+    while stack and count <= limit:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
+
+
 class OpenConnections:
     """How many WebSocket connections are open on ``/ws`` and ``/mcp`` right now, in all and
     per client: each holds one session of openenv's pool (``MAX_CONCURRENT_ENVS``). Counted
@@ -266,7 +286,15 @@ class WebSocketFrameGuard:
                     await reply(f"Invalid JSON: {unparseable_json_reason(exc)}", unparseable=True)
                     continue
                 if isinstance(parsed, dict):
-                    return message
+                    values = json_value_count(parsed, MAX_MESSAGE_VALUES)
+                    if values <= MAX_MESSAGE_VALUES:
+                        return message
+                    await reply(
+                        f"a message may hold at most {MAX_MESSAGE_VALUES} JSON values (an "
+                        "action needs a few dozen); this one holds more",
+                        unparseable=False,
+                    )
+                    continue
                 kind = JSON_KINDS.get(type(parsed), type(parsed).__name__)
                 await reply(
                     f"a message must be a JSON object such as "
