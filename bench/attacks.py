@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import multiprocessing
 import socket
 import statistics
 import sys
@@ -29,6 +30,7 @@ from websockets.sync.client import connect
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.live_server import LiveServer  # noqa: E402
 
+FORK = multiprocessing.get_context("fork")
 ATTACKER = "127.0.0.2"
 HONEST = "127.0.0.3"
 DEFAULT_LIMITS = {  # the server's own defaults (LiveServer lifts the per-client ones)
@@ -118,6 +120,10 @@ def rss_mb(pid: int) -> float:
 
 
 # Attacks: each loops until ``stop`` is set ------------------------------------------------
+
+
+def idle(base: str, stop: threading.Event) -> None:
+    stop.wait()
 
 
 def chunked_body(base: str, stop: threading.Event) -> None:
@@ -233,7 +239,7 @@ def small_requests(base: str, stop: threading.Event) -> None:
 
 
 ATTACKS: dict[str, Callable[[str, threading.Event], None]] = {
-    "none (baseline)": lambda base, stop: stop.wait(),
+    "none (baseline)": idle,
     "1 chunked body with small Content-Length": chunked_body,
     "2 WebSocket frames of unknown fields": ws_unknown_fields,
     "3 /ws/ui sockets that never read": ui_flood,
@@ -262,12 +268,12 @@ def main() -> None:
             rss_before = rss_mb(pid)
             log_before = server.log_path.stat().st_size
             honest = Honest(base)
-            stop = threading.Event()
-            threads = [
-                threading.Thread(target=honest.play),
-                threading.Thread(target=honest.poll),
-                threading.Thread(target=attack, args=(base, stop), daemon=True),
-            ]
+            stop = FORK.Event()
+            # The attacker runs in its own process: its threads would otherwise compete with
+            # the honest client's for this process's GIL and inflate the honest figures.
+            attacker = FORK.Process(target=attack, args=(base, stop), daemon=True)
+            threads = [threading.Thread(target=honest.play), threading.Thread(target=honest.poll)]
+            attacker.start()
             for thread in threads:
                 thread.start()
             time.sleep(args.seconds)
@@ -275,6 +281,9 @@ def main() -> None:
             honest.stop.set()
             for thread in threads:
                 thread.join(timeout=30)
+            attacker.join(timeout=30)
+            if attacker.is_alive():
+                attacker.kill()
             rss_after = rss_mb(pid)
             log_growth = (server.log_path.stat().st_size - log_before) / 1024
             print(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -152,10 +153,11 @@ def _checked_grade_inputs(task_name: str | None, profit: Any, seed: int | None) 
 
 
 def has_cached_baselines(task_name: str, seed: int | None) -> bool:
-    """Whether grading ``(task_name, seed)`` is a cache hit (imported late, as ``_grade``)."""
-    from server.grader import is_cached
-
-    return is_cached(task_name, seed)
+    """Whether grading ``(task_name, seed)`` is a cache hit. Before the first grade the grader
+    is not even imported (it pulls in scipy, seconds of work that must not run on the event
+    loop): nothing is cached then."""
+    grader = sys.modules.get("server.grader")
+    return grader is not None and grader.is_cached(task_name, seed)
 
 
 def _grade(task_name: str, agent_profit: float, seed: int | None) -> dict[str, Any]:
