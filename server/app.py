@@ -28,11 +28,14 @@ from server.guards import (
 )
 from server.hidden_scenarios import HiddenScenarios
 from server.http_episodes import EpisodeStore
+from server.jobs import JobGate
 from server.landing import register_landing
 from server.llm_baseline import LLMBaseline
 from server.openenv_light import load_openenv_fully
-from server.routes import JobGate, register_capacity_route, register_extra_routes
+from server.routes import register_capacity_route, register_extra_routes
 from server.settings import ServerSettings
+from server.ui_sockets import UISocketLimit
+from server.web_limits import UploadGuard
 from server.wire import ServedInventoryEnvironment, WireInventoryAction
 
 PLAY_TAB_NAME = "Play an episode"
@@ -68,13 +71,21 @@ def build_app(settings: ServerSettings) -> FastAPI:
         custom_tab_name=PLAY_TAB_NAME,
         title_override="Retail Inventory Optimization Environment",
     )
+    application.router.redirect_slashes = False  # its redirects echo the Host header
     store = EpisodeStore(
-        settings.max_http_episodes, settings.http_episode_idle_s, env_factory=env_factory
+        settings.max_http_episodes,
+        settings.http_episode_idle_s,
+        max_per_client=settings.max_http_episodes_per_client,
+        evict_idle_s=settings.http_episode_evict_idle_s,
+        latest_fallback=settings.latest_episode_fallback,
+        env_factory=env_factory,
     )
     application.state.http_episodes = store
     application.state.graded_episodes = graded
     application.state.settings = settings
-    jobs = JobGate(settings.max_background_jobs, settings.max_waiting_jobs)
+    jobs = JobGate(
+        settings.max_background_jobs, settings.max_waiting_jobs, settings.max_jobs_per_client
+    )
     connections = OpenConnections()
     register_episode_routes(application, store)
     register_extra_routes(application, jobs, LLMBaseline(), graded, hidden=hidden is not None)
@@ -85,7 +96,20 @@ def build_app(settings: ServerSettings) -> FastAPI:
     guard_web_routes(application)
     guard_mcp_sessions(application)
     install_error_handlers(application)
-    application.add_middleware(WebSocketFrameGuard, connections=connections)
+    application.add_middleware(
+        WebSocketFrameGuard,
+        connections=connections,
+        max_per_client=settings.max_ws_sessions_per_client,
+        idle_timeout_s=settings.ws_idle_timeout_s,
+    )
+    application.add_middleware(
+        UISocketLimit,
+        max_sockets=settings.max_ui_sockets,
+        max_per_client=settings.max_ui_sockets_per_client,
+        send_timeout_s=settings.ui_send_timeout_s,
+    )
+    if not settings.allow_uploads:
+        application.add_middleware(UploadGuard)
     application.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return application
 
@@ -95,13 +119,24 @@ app = build_app(SETTINGS)
 
 
 def main() -> None:
-    """Entry point of the ``server`` console script: serve ``app`` with uvicorn."""
+    """Entry point of the ``server`` console script: serve ``app`` with uvicorn, with the
+    read deadlines and connection cap of ``server.http_protocol``."""
+    import dataclasses
+
     import uvicorn
 
+    from server.http_protocol import deadline_protocol, raise_open_file_limit
+
+    max_connections = raise_open_file_limit(SETTINGS.max_connections)
+    limits = dataclasses.replace(SETTINGS, max_connections=max_connections)
     uvicorn.run(
         app,
         host=SETTINGS.host,
         port=SETTINGS.port,
+        http=deadline_protocol(limits),
+        timeout_keep_alive=SETTINGS.keep_alive_s,  # type: ignore[arg-type]
+        proxy_headers=True,
+        forwarded_allow_ips=SETTINGS.forwarded_allow_ips,
         ws_max_size=SETTINGS.max_ws_message_bytes,
         ws_per_message_deflate=SETTINGS.ws_per_message_deflate,
         log_level=SETTINGS.log_level,

@@ -2,9 +2,9 @@
 
 They replace openenv-core 0.3.0's routes of the same paths (which build a fresh environment per
 request) and keep their request and response shapes, adding ``episode_id``: ``/reset`` returns
-it, ``/step`` and ``/state`` take it, and act on the latest episode without it. Unknown body
-fields are refused (422) rather than ignored. Handlers run inline on the event loop: a step
-takes tens of microseconds, less than a hop to a worker thread.
+it, ``/step`` and ``/state`` take it, and act on the caller's latest episode without it.
+Unknown body fields are refused (422) rather than ignored. Handlers run inline on the event
+loop: a step takes tens of microseconds, less than a hop to a worker thread.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from functools import partial
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import Body, FastAPI, HTTPException, Query
+from fastapi import Body, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from openenv.core.env_server.serialization import serialize_observation
@@ -21,6 +21,7 @@ from openenv.core.env_server.types import ResetResponse, StepResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 from models import InventoryAction, InventoryState
+from server.clients import client_of
 from server.constants import REWARD_MODES
 from server.http_episodes import EpisodeStore
 from server.task_catalog import task_names
@@ -131,20 +132,26 @@ def register_episode_routes(app: FastAPI, store: EpisodeStore) -> None:
         "and its episode_id. The body is optional: `curl -X POST /reset` starts the easy task "
         "on its default seed.",
         responses={
-            409: {"description": "A seeded hidden scenario that was already played"},
+            409: {
+                "description": "A seeded hidden scenario that was already played, or episode_id "
+                "names another client's episode"
+            },
             422: {"description": "Unknown field, task, reward mode or bad seed"},
+            429: {"description": "MAX_HTTP_EPISODES_PER_CLIENT or MAX_HTTP_EPISODES in use"},
             **BODY_TOO_LARGE,
         },
     )
-    async def reset(request: Annotated[HttpResetRequest | None, Body()] = None) -> JSONResponse:
+    async def reset(
+        http: Request, request: Annotated[HttpResetRequest | None, Body()] = None
+    ) -> JSONResponse:
         params = request.model_dump(exclude_none=True) if request is not None else {}
         try:
             if params.get("reward_mode") == "score":  # may solve a ceiling: off the loop
                 episode_id, observation = await anyio.to_thread.run_sync(
-                    partial(store.start, **params)
+                    partial(store.start, client=client_of(http), **params)
                 )
             else:
-                episode_id, observation = store.start(**params)
+                episode_id, observation = store.start(client=client_of(http), **params)
         except ValueError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from None
         return JSONResponse({**serialize_observation(observation), "episode_id": episode_id})
@@ -163,9 +170,9 @@ def register_episode_routes(app: FastAPI, store: EpisodeStore) -> None:
             **BODY_TOO_LARGE,
         },
     )
-    async def step(request: HttpStepRequest) -> JSONResponse:
+    async def step(http: Request, request: HttpStepRequest) -> JSONResponse:
         action = InventoryAction.model_validate(request.action)
-        episode_id, observation = store.step(request.episode_id, action)
+        episode_id, observation = store.step(request.episode_id, action, client_of(http))
         return JSONResponse({**serialize_observation(observation), "episode_id": episode_id})
 
     @app.get(
@@ -182,8 +189,9 @@ def register_episode_routes(app: FastAPI, store: EpisodeStore) -> None:
         },
     )
     async def state(
+        http: Request,
         episode_id: str | None = Query(
             default=None, min_length=1, max_length=255, description=EPISODE_ID_FIELD.description
         ),
     ) -> JSONResponse:
-        return JSONResponse(store.state(episode_id).model_dump())
+        return JSONResponse(store.state(episode_id, client_of(http)).model_dump())

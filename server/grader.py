@@ -69,14 +69,18 @@ def _key(task_name: str, seed: int | None) -> tuple[str, int, str]:
     return task_name, validate_seed(seed, task_name), task.digest
 
 
+def _scenario_key(scenario: Scenario) -> _CacheKey:
+    task = get_task(scenario.task_name)
+    return scenario.task_name, scenario.seed, task.digest, scenario.secret_tag
+
+
 def _baselines(task_name: str, seed: int | None, scenario: Scenario | None = None) -> _Baselines:
     """The cached baselines of a scenario (``scenario`` when given, else the public one of
     ``(task_name, seed)``); computed once even when threads ask together."""
     if scenario is None:
         key: _CacheKey = (*_key(task_name, seed), None)
     else:
-        task = get_task(scenario.task_name)
-        key = (scenario.task_name, scenario.seed, task.digest, scenario.secret_tag)
+        key = _scenario_key(scenario)
     with _cache_lock:
         entry = _cache.get(key)
         if entry is not None:
@@ -100,6 +104,19 @@ def _baselines(task_name: str, seed: int | None, scenario: Scenario | None = Non
     with _cache_lock:
         _key_locks.pop(key, None)
     return entry
+
+
+def is_cached(task_name: str, seed: int | None = None) -> bool:
+    """Whether the baselines of ``(task_name, seed)`` are cached (grading them is instant)."""
+    key: _CacheKey = (*_key(task_name, seed), None)
+    with _cache_lock:
+        return key in _cache
+
+
+def scenario_is_cached(scenario: Scenario) -> bool:
+    """Whether the baselines of a drawn scenario (public or hidden) are cached."""
+    with _cache_lock:
+        return _scenario_key(scenario) in _cache
 
 
 def clear_cache() -> None:

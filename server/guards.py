@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
@@ -26,7 +28,9 @@ from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from server.http_episodes import UnknownEpisodeError
+from server.clients import ClientCounts, client_of_scope
+from server.error_reports import capped_error_frame, capped_errors
+from server.http_episodes import EpisodeCapacityError, UnknownEpisodeError
 from server.inventory_env import EpisodeStateError
 from server.wire import public_errors
 
@@ -40,8 +44,10 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 class BodySizeLimit:
     """Refuse HTTP request bodies larger than ``max_bytes`` with 413 (ASGI middleware).
 
-    A declared ``Content-Length`` is checked up front (the server enforces that the body
-    matches it); a chunked body is read up to the limit, then replayed to the app.
+    A declared ``Content-Length`` over the limit is refused up front; every body is then read
+    and its real bytes counted up to the limit (whatever ``Content-Length`` said), then
+    replayed to the app. A request with both ``Content-Length`` and ``Transfer-Encoding``
+    (ambiguous framing, RFC 9112 section 6.3) gets 400.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
@@ -53,16 +59,19 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         declared = None
+        chunked = False
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 declared = value
-                break
-        if declared is not None:
-            if declared.isdigit() and int(declared) > self.max_bytes:
-                await self._refuse(send, f"{int(declared)} bytes")
-                return
-            await self.app(scope, receive, send)
+            elif name == b"transfer-encoding":
+                chunked = True
+        if declared is not None and chunked:
+            await self._refuse(send, "", status=400)
             return
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(send, f"{int(declared)} bytes")
+            return
+        # Count the bytes that really come, whatever the headers said.
         chunks: list[bytes] = []
         total = 0
         while True:
@@ -89,15 +98,17 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send, size: str) -> None:
+    async def _refuse(self, send: Send, size: str, status: int = 413) -> None:
         detail = (
             f"request body too large: {size}; the limit is {self.max_bytes} bytes (MAX_BODY_BYTES)"
+            if status == 413
+            else "a request may not carry both Content-Length and Transfer-Encoding"
         )
         payload = json.dumps({"detail": detail}).encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(payload)).encode()),
@@ -131,12 +142,38 @@ def _mcp_error_frame(message: str, unparseable: bool) -> str:
     return json.dumps({"jsonrpc": "2.0", "error": {"code": code, "message": message}, "id": None})
 
 
+MAX_MESSAGE_VALUES = 256
+"""Most JSON values (objects, arrays, scalars) a WebSocket message may hold: a full action
+(every field, every product) holds about 30. More is refused before any validation, so a frame
+of thousands of unknown fields costs a count, not thousands of validation errors."""
+
+
+def json_value_count(value: Any, limit: int) -> int:
+    """How many JSON values ``value`` holds, counting stops a little past ``limit``."""
+    count = 0
+    stack = [value]
+    while stack and count <= limit:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
+
+
 class OpenConnections:
-    """How many WebSocket connections are open on ``/ws`` and ``/mcp`` right now: each holds
-    one session of openenv's pool (``MAX_CONCURRENT_ENVS``). Counted by the frame guard."""
+    """How many WebSocket connections are open on ``/ws`` and ``/mcp`` right now, in all and
+    per client: each holds one session of openenv's pool (``MAX_CONCURRENT_ENVS``). Counted
+    by the frame guard."""
 
     def __init__(self) -> None:
         self.count = 0
+        self.per_client = ClientCounts()
+
+
+CAPACITY_REACHED = "CAPACITY_REACHED"
+IDLE_CLOSE_CODE = 1001  # "going away": the server ends the session
 
 
 class WebSocketFrameGuard:
@@ -153,20 +190,53 @@ class WebSocketFrameGuard:
         "/mcp": _mcp_error_frame,
     }
 
-    def __init__(self, app: ASGIApp, connections: OpenConnections | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        connections: OpenConnections | None = None,
+        max_per_client: int | None = None,
+        idle_timeout_s: float | None = None,
+    ) -> None:
         self.app = app
         self.connections = connections if connections is not None else OpenConnections()
+        self.max_per_client = max_per_client
+        self.idle_timeout_s = idle_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         error_frame = self.FRAME_BUILDERS.get(scope.get("path", ""))
         if scope["type"] != "websocket" or error_frame is None:
             await self.app(scope, receive, send)
             return
+        client = client_of_scope(scope)
+        held = self.connections.per_client[client]
+        if self.max_per_client is not None and held >= self.max_per_client:
+            await self._refuse(receive, send, scope.get("path", ""), held)
+            return
         self.connections.count += 1
+        self.connections.per_client.add(client)
         try:
             await self._guarded(scope, receive, send, error_frame)
         finally:
             self.connections.count -= 1
+            self.connections.per_client.remove(client)
+
+    async def _refuse(self, receive: Receive, send: Send, path: str, held: int) -> None:
+        """Accept, say why in an error frame, close: what openenv does at full capacity."""
+        if (await receive())["type"] != "websocket.connect":
+            return
+        message = (
+            f"this client already holds {held} WebSocket sessions "
+            f"(MAX_WS_SESSIONS_PER_CLIENT={self.max_per_client}); close one first"
+        )
+        if path == "/mcp":
+            text = _mcp_error_frame(message, unparseable=False)
+        else:
+            text = json.dumps(
+                {"type": "error", "data": {"message": message, "code": CAPACITY_REACHED}}
+            )
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.send", "text": text})
+        await send({"type": "websocket.close", "code": 1013, "reason": "try again later"})
 
     async def _guarded(
         self, scope: Scope, receive: Receive, send: Send, error_frame: Callable[[str, bool], str]
@@ -176,10 +246,27 @@ class WebSocketFrameGuard:
         async def reply(text: str, unparseable: bool) -> None:
             await send({"type": "websocket.send", "text": error_frame(text, unparseable)})
 
+        async def next_message() -> Message:
+            """The client's next message; a session idle for ``idle_timeout_s`` is closed and
+            reported to openenv as a disconnect, which frees its slot."""
+            nonlocal client_gone
+            if self.idle_timeout_s is None:
+                return await receive()
+            try:
+                return await asyncio.wait_for(receive(), self.idle_timeout_s)
+            except asyncio.TimeoutError:
+                reason = f"idle for {self.idle_timeout_s:g} s (WS_IDLE_TIMEOUT_SECONDS)"
+                client_gone = True
+                with contextlib.suppress(Exception):
+                    await send(
+                        {"type": "websocket.close", "code": IDLE_CLOSE_CODE, "reason": reason}
+                    )
+                return {"type": "websocket.disconnect", "code": IDLE_CLOSE_CODE}
+
         async def guarded_receive() -> Message:
             nonlocal client_gone
             while True:
-                message = await receive()
+                message = await next_message()
                 if message["type"] != "websocket.receive":
                     client_gone = message["type"] == "websocket.disconnect"
                     return message
@@ -199,7 +286,15 @@ class WebSocketFrameGuard:
                     await reply(f"Invalid JSON: {unparseable_json_reason(exc)}", unparseable=True)
                     continue
                 if isinstance(parsed, dict):
-                    return message
+                    values = json_value_count(parsed, MAX_MESSAGE_VALUES)
+                    if values <= MAX_MESSAGE_VALUES:
+                        return message
+                    await reply(
+                        f"a message may hold at most {MAX_MESSAGE_VALUES} JSON values (an "
+                        "action needs a few dozen); this one holds more",
+                        unparseable=False,
+                    )
+                    continue
                 kind = JSON_KINDS.get(type(parsed), type(parsed).__name__)
                 await reply(
                     f"a message must be a JSON object such as "
@@ -210,6 +305,9 @@ class WebSocketFrameGuard:
         async def guarded_send(message: Message) -> None:
             if client_gone and message["type"] == "websocket.close":
                 return  # openenv closes after the client left; sending would raise and log
+            text = message.get("text")
+            if message["type"] == "websocket.send" and text is not None:
+                message = {**message, "text": capped_error_frame(text)}
             await send(message)
 
         await self.app(scope, guarded_receive, guarded_send)
@@ -240,7 +338,7 @@ def install_error_handlers(app: FastAPI) -> None:
             ]
         else:
             errors = public_errors(exc)
-        return JSONResponse({"detail": errors}, status_code=422)
+        return JSONResponse({"detail": capped_errors(errors)}, status_code=422)
 
     async def unreadable_body(request: Request, exc: Exception) -> Any:
         """FastAPI answers a body that is JSON-typed but unreadable (not UTF-8, nested too
@@ -264,7 +362,12 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, unreadable_body)
     app.add_exception_handler(ValidationError, unprocessable)
     app.add_exception_handler(EpisodeStateError, conflict)
+
+    async def too_many(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": "5"})
+
     app.add_exception_handler(UnknownEpisodeError, not_found)
+    app.add_exception_handler(EpisodeCapacityError, too_many)
 
 
 def _wrap_route(
@@ -332,31 +435,74 @@ def guard_web_routes(app: FastAPI) -> None:
 MCP_SESSION_CREATE = "openenv/session/create"
 
 
+MCP_SESSION_CLOSE = "openenv/session/close"
+JSONRPC_INVALID_PARAMS = -32602
+JSONRPC_METHOD_NOT_FOUND = -32601
+
+
+def _jsonrpc_error(payload: dict[str, Any], code: int, message: str) -> JSONResponse:
+    request_id = payload.get("id")
+    if not isinstance(request_id, (str, int)) or isinstance(request_id, bool):
+        request_id = None
+    return JSONResponse(
+        {"jsonrpc": "2.0", "error": {"code": code, "message": message}, "id": request_id}
+    )
+
+
+def _refused_mcp_call(payload: Any) -> JSONResponse | None:
+    """The JSON-RPC error for what HTTP ``/mcp`` may not do here, or None to let it through.
+
+    HTTP holds no sessions on this server (creating one is refused), so every ``session_id``
+    names some WebSocket's session: closing it would free that socket's slot while it plays
+    on, and using it would act on another client's session. Both are refused.
+    """
+    if not isinstance(payload, dict):
+        return None
+    method = payload.get("method")
+    params = payload.get("params")
+    session_id = params.get("session_id") if isinstance(params, dict) else None
+    if method == MCP_SESSION_CREATE:
+        return _jsonrpc_error(
+            payload,
+            JSONRPC_METHOD_NOT_FOUND,
+            f"{MCP_SESSION_CREATE} is disabled over HTTP on this server: such sessions are "
+            "never reaped and would hold WebSocket capacity (MAX_CONCURRENT_ENVS); this "
+            "environment has no MCP tools. Open a WebSocket on /ws for a session.",
+        )
+    if session_id is not None and not isinstance(session_id, str):
+        kind = JSON_KINDS.get(type(session_id), "object")
+        return _jsonrpc_error(
+            payload,
+            JSONRPC_INVALID_PARAMS,
+            f"Invalid params - 'session_id' must be a string, got a JSON {kind}",
+        )
+    if method == MCP_SESSION_CLOSE or session_id is not None:
+        return _jsonrpc_error(
+            payload,
+            JSONRPC_INVALID_PARAMS,
+            "Invalid params - HTTP /mcp holds no sessions on this server; a session belongs "
+            "to its WebSocket and ends when that WebSocket closes",
+        )
+    return None
+
+
 def _guarded_mcp(endpoint: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     async def mcp(request: Request) -> Any:
         try:
             payload = json.loads(await request.body())
         except (ValueError, RecursionError):
             payload = None  # openenv answers with a JSON-RPC parse error
-        if isinstance(payload, dict) and payload.get("method") == MCP_SESSION_CREATE:
-            message = (
-                f"{MCP_SESSION_CREATE} is disabled over HTTP on this server: such sessions are "
-                "never reaped and would hold WebSocket capacity (MAX_CONCURRENT_ENVS); this "
-                "environment has no MCP tools. Open a WebSocket on /ws for a session."
-            )
-            request_id = payload.get("id")
-            if not isinstance(request_id, (str, int)) or isinstance(request_id, bool):
-                request_id = None
-            return JSONResponse(
-                {"jsonrpc": "2.0", "error": {"code": -32601, "message": message}, "id": request_id}
-            )
+        refused = _refused_mcp_call(payload)
+        if refused is not None:
+            return refused
         return await endpoint(request)
 
     return mcp
 
 
 def guard_mcp_sessions(app: FastAPI) -> None:
-    """Re-register openenv's ``POST /mcp`` so that it refuses ``openenv/session/create``.
+    """Re-register openenv's ``POST /mcp`` so that it refuses ``openenv/session/create``,
+    ``openenv/session/close`` and any ``session_id`` (see ``_refused_mcp_call``).
 
     openenv-core 0.3.0 keeps such a session until ``openenv/session/close`` and never reaps it
     (no idle timeout is configured), while it counts against the WebSocket session limit:

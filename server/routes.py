@@ -4,21 +4,20 @@ with our state model (openenv-core 0.3.0 reports the base ``State`` schema there
 Transport only: tables come from ``server.constants``, episodes are played by
 ``server.agents.run_episode`` and scored by ``server.grader.grade``; ``/grader`` with an
 ``episode_id`` grades an episode the server played itself (``server.graded_episodes``).
-Grading and whole episodes take long enough to stall the event loop, so they run in worker
-threads through a ``JobGate``: at most ``MAX_BACKGROUND_JOBS`` at a time, at most
-``MAX_WAITING_JOBS`` waiting (more get 429). ``GET /capacity`` reports how full the server is.
+Uncached grades and whole episodes take long enough to stall the event loop, so they run in
+worker threads through ``server.jobs.JobGate``; a grade whose baselines are cached is answered
+at once. ``GET /capacity`` reports how full the server is.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 import os
+import sys
 from functools import lru_cache
 from typing import Annotated, Any
 
-import anyio.to_thread
-from fastapi import Body, FastAPI, HTTPException, Query
+from fastapi import Body, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from openenv.core.env_server.types import SchemaResponse
@@ -33,6 +32,7 @@ from server.graded_episodes import (
 )
 from server.guards import OpenConnections
 from server.http_episodes import EpisodeStore
+from server.jobs import JobGate
 from server.llm_baseline import ALLOW_VAR, LLMBaseline
 from server.scenario import validate_seed, validate_task_name
 from server.settings import ServerSettings
@@ -47,7 +47,7 @@ MAX_SEED = 2**63 - 1
 TASK_NAME_SCHEMA = {"enum": [*task_names(), None]}
 """Declared in OpenAPI; the check itself stays the simulator's, with its own message."""
 BODY_TOO_LARGE = {413: {"description": "Request body over MAX_BODY_BYTES"}}
-JOBS_BUSY = {429: {"description": "MAX_WAITING_JOBS requests already wait for a worker"}}
+JOBS_BUSY = {429: {"description": "MAX_WAITING_JOBS requests already wait, or MAX_JOBS_PER_CLIENT"}}
 
 
 @lru_cache(maxsize=2)
@@ -166,6 +166,19 @@ def _checked_grade_inputs(task_name: str | None, profit: Any, seed: int | None) 
         raise HTTPException(status_code=422, detail=str(exc)) from None
 
 
+def has_cached_baselines(task_name: str, seed: int | None) -> bool:
+    """Whether grading ``(task_name, seed)`` is a cache hit. Before the first grade the grader
+    is not even imported (it pulls in scipy, seconds of work that must not run on the event
+    loop): nothing is cached then."""
+    grader = sys.modules.get("server.grader")
+    return grader is not None and grader.is_cached(task_name, seed)
+
+
+def _scenario_cached(scenario: Any) -> bool:
+    grader = sys.modules.get("server.grader")
+    return grader is not None and grader.scenario_is_cached(scenario)
+
+
 def _grade(task_name: str, agent_profit: float, seed: int | None) -> dict[str, Any]:
     from server.grader import grade  # imported late: the grader pulls in scipy
 
@@ -251,42 +264,6 @@ def _replace_schema_route(app: FastAPI) -> None:
         return _schemas()
 
 
-class JobGate:
-    """Runs blocking jobs (grading, whole episodes) in worker threads: at most ``max_running``
-    at once and at most ``max_waiting`` queued behind them; beyond that a request gets 429
-    instead of waiting without bound. A job cannot be stopped once it runs (it is a thread),
-    but each is bounded: one 30-day episode and one ceiling solve."""
-
-    def __init__(self, max_running: int, max_waiting: int) -> None:
-        self.max_running = max_running
-        self.max_waiting = max_waiting
-        self.running = 0
-        self.waiting = 0
-        self._slots = asyncio.Semaphore(max_running)
-
-    async def run(self, func: Any, *args: Any) -> Any:
-        """``func(*args)`` in a worker thread once a slot is free (429 when too many wait)."""
-        if self.running + self.waiting >= self.max_running + self.max_waiting:
-            raise HTTPException(
-                status_code=429,
-                detail=f"busy: {self.running} grading or baseline jobs are running and "
-                f"{self.waiting} are waiting (MAX_BACKGROUND_JOBS={self.max_running}, "
-                f"MAX_WAITING_JOBS={self.max_waiting}); retry shortly",
-                headers={"Retry-After": "1"},
-            )
-        self.waiting += 1
-        try:
-            await self._slots.acquire()
-        finally:
-            self.waiting -= 1
-        self.running += 1
-        try:
-            return await anyio.to_thread.run_sync(func, *args)
-        finally:
-            self.running -= 1
-            self._slots.release()
-
-
 class CapacityReport(BaseModel):
     """How full the server is: sessions, episodes and background jobs, with their limits."""
 
@@ -342,7 +319,6 @@ def register_extra_routes(
     ``graded`` lets ``/grader`` grade played episodes; ``hidden``: scenarios are secret."""
     graded = GradedEpisodes() if graded is None else graded
     _replace_schema_route(app)
-    in_thread = jobs.run
 
     @app.get(
         "/tasks",
@@ -373,6 +349,7 @@ def register_extra_routes(
         },
     )
     async def grader(
+        request: Request,
         task_name: str | None = Query(
             default=None, description="easy, medium or hard", json_schema_extra=TASK_NAME_SCHEMA
         ),
@@ -407,9 +384,14 @@ def register_extra_routes(
                     detail=f"task_name {task!r} does not match the episode's "
                     f"{record.scenario.task_name!r}",
                 )
-            return JSONResponse(await in_thread(_grade_played, record))
+            if _scenario_cached(record.scenario):
+                return JSONResponse(_grade_played(record))  # microseconds: never queued
+            return JSONResponse(await jobs.run(request, _grade_played, record))
         _checked_grade_inputs(task, profit, chosen_seed)
-        result = await in_thread(_grade, task, float(profit), chosen_seed)
+        if has_cached_baselines(task, chosen_seed):
+            result = _grade(task, float(profit), chosen_seed)  # microseconds: never queued
+        else:
+            result = await jobs.run(request, _grade, task, float(profit), chosen_seed)
         return JSONResponse({**result, "verified": False})
 
     @app.get(
@@ -427,6 +409,7 @@ def register_extra_routes(
         },
     )
     async def baseline(
+        request: Request,
         task_name: str = Query(
             default="easy",
             description="easy, medium or hard",
@@ -449,7 +432,7 @@ def register_extra_routes(
         except ValueError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from None
         if player is not None:
-            return JSONResponse(await in_thread(_play_baseline, player, task_name, seed))
+            return JSONResponse(await jobs.run(request, _play_baseline, player, task_name, seed))
         result = await llm.play(task_name, seed)
-        grade = await in_thread(_grade, task_name, result["profit"], result["seed"])
+        grade = await jobs.run(request, _grade, task_name, result["profit"], result["seed"])
         return JSONResponse({**result, "score": grade["score"], "grade": grade})

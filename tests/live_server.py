@@ -26,8 +26,13 @@ QUIET_ENV = {
     "GRADIO_ANALYTICS_ENABLED": "False",
     "LOG_LEVEL": "warning",
     "PYTHONUNBUFFERED": "1",
+    "MAX_HTTP_EPISODES_PER_CLIENT": "100000",
+    "MAX_WS_SESSIONS_PER_CLIENT": "100000",
+    "MAX_JOBS_PER_CLIENT": "100000",
 }
-"""Defaults for test servers: web interface off, no analytics calls, no access log."""
+"""Defaults for test servers: web interface off, no analytics calls, no access log, and no
+per-client limits (a suite plays many clients' worth from one address; tests/test_attacks.py
+sets them and connects from several addresses)."""
 WEB_ENV = {"ENABLE_WEB_INTERFACE": "true"}
 HIDDEN_A_ENV = {"SCENARIO_SECRET": "test-secret-A-0123456789abcdef"}
 HIDDEN_B_ENV = {"SCENARIO_SECRET": "test-secret-B-0123456789abcdef"}

@@ -234,7 +234,9 @@ def test_store_limits_evict_the_least_recently_used_and_expire_idle_episodes() -
     """In process (same app, small limits): the store's wiring to the routes."""
     from fastapi.testclient import TestClient
 
-    settings = ServerSettings(max_http_episodes=2, http_episode_idle_s=0.5)
+    settings = ServerSettings(
+        max_http_episodes=2, http_episode_idle_s=0.5, http_episode_evict_idle_s=0.0
+    )
     with TestClient(build_app(settings)) as client:
         a = client.post("/reset").json()["episode_id"]
         b = client.post("/reset").json()["episode_id"]
