@@ -314,7 +314,7 @@ class InventoryObservation(Observation):
         description="Each shaped-reward signal's value today: sales, missed_sales, expired, "
         "failed_purchases, liquidation",
     )
-    reward_mode: str = Field(default="shaped", description="shaped or profit")
+    reward_mode: str = Field(default="shaped", description="shaped, profit or score")
 
 
 class InventoryState(State):

@@ -80,7 +80,9 @@ REWARD_LIQUIDATION_COEF = 0.001
 REWARD_PROFIT_COEF = 0.001
 """Scale of the ``profit`` reward mode: reward = day_profit * REWARD_PROFIT_COEF."""
 
-REWARD_MODES: tuple[str, ...] = ("shaped", "profit")
+REWARD_MODES: tuple[str, ...] = ("shaped", "profit", "score")
+"""``score``: 0.0 each day, and on the last day the grader's score of the month's profit
+(clamped to [0, 1]: 0 = the passive floor, 1 = the perfect-information ceiling)."""
 
 _FULL_CAPACITY = {
     "electronics": 60,

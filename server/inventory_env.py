@@ -17,7 +17,9 @@ Reward
     ``shaped`` (default), the brief's five signals summed:
     ``+0.001 * sold * sell_price  - 0.001 * missed * sell_price  - 0.05 * expired
     - 0.5 * rejected_orders  - 0.001 * liquidated * cost_price``;
-    or ``profit``: ``0.001 * day_profit``. Chosen at reset with ``reward_mode``.
+    or ``profit``: ``0.001 * day_profit``; or ``score``: 0.0 each day and, on the last day, the
+    grader's score of the month's profit in [0, 1] (``server.grader.grade``: 0 = passive floor,
+    1 = perfect-information ceiling). Chosen at reset with ``reward_mode``.
 
 Termination
     ``reset()`` returns day 0 before any decision; each ``step()`` simulates one day and the
@@ -167,6 +169,17 @@ def _active_events_by_day(events: tuple[tuple[str, int], ...]) -> tuple[tuple[st
         tuple(name for name, start in events if event_is_active(start, day))
         for day in range(EPISODE_DAYS)
     )
+
+
+def _final_score(episode: _Episode) -> float:
+    """The grader's clamped score of the finished episode's profit (its baselines are
+    computed once per scenario and cached; imported here because the grader runs this
+    simulator)."""
+    from server.grader import grade
+
+    scenario = episode.scenario
+    profit = episode.cash - episode.starting_cash
+    return float(grade(scenario.task_name, profit, scenario.seed)["score"])
 
 
 def _remaining_capacity(episode: _Episode, transit: dict[str, int]) -> dict[str, int]:
@@ -399,6 +412,8 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
         day_profit = revenue - purchase_cost
         if episode.reward_mode == "profit":
             reward = REWARD_PROFIT_COEF * day_profit
+        elif episode.reward_mode == "score":
+            reward = _final_score(episode) if episode.done else 0.0
         else:
             reward = sum(breakdown.values())
         episode.total_reward += reward
