@@ -21,7 +21,7 @@ import os
 from fastapi import FastAPI
 
 from models import InventoryObservation, InventoryState
-from server import play
+from server import play, web_ui
 from server.api_docs import register_api_docs
 from server.episode_routes import register_episode_routes
 from server.guards import (
@@ -43,8 +43,6 @@ from server.openenv_light import load_openenv_fully
 from server.routes import JobGate, register_capacity_route, register_extra_routes
 from server.settings import ServerSettings
 
-PLAY_TAB_NAME = "Play an episode"
-
 
 def server_mode() -> str:
     """``OPENENV_MODE`` as openenv reads it: ``simulation`` unless it says ``production``."""
@@ -60,7 +58,6 @@ def build_app(settings: ServerSettings) -> FastAPI:
     from openenv.core.env_server.http_server import create_app
     from openenv.core.env_server.types import ConcurrencyConfig
 
-    builder = getattr(play, "gradio_builder", None)
     mode = server_mode()
     application = create_app(
         ServedInventoryEnvironment,
@@ -71,8 +68,8 @@ def build_app(settings: ServerSettings) -> FastAPI:
             max_concurrent_envs=settings.max_concurrent_envs,
             session_timeout=settings.http_episode_idle_s,
         ),
-        gradio_builder=builder,
-        custom_tab_name=PLAY_TAB_NAME,
+        gradio_builder=web_ui.gradio_builder,
+        show_default_tab=False,
         title_override="Retail Inventory Optimization Environment",
         state_cls=InventoryState,
         mode=mode,
