@@ -2,7 +2,7 @@
 
 - ``BodySizeLimit``: a request body over the limit is refused with 413 before any route sees it.
 - ``WebSocketFrameGuard``: a frame that is valid JSON but not an object, or binary that is not
-  UTF-8, makes openenv-core 0.3.0 drop the connection (and the session's episode); the guard
+  UTF-8, makes openenv 0.10.0 drop the connection (and the session's episode); the guard
   answers such frames with an error frame instead and keeps the session. It also drops the
   close frame openenv sends after the client has gone, which would raise and log a traceback.
 - ``install_error_handlers``: simulator and validation errors become 404 / 409 / 422 with a

@@ -64,7 +64,8 @@ WORKAROUNDS: dict[str, str] = {
     ),
     "web_routes_bad_input": (
         "openenv's /web/reset passes unknown parameters to reset() and /web/step takes a "
-        "non-object action, both answered with a 500 (guard_web_routes)"
+        "non-object action; checked to answer 422 (guard_web_routes; the Playground is "
+        "ours, server.web_ui, but the routes stay)"
     ),
     "web_gradio_mount": (
         "openenv mounts its Gradio UI at /web after every route, so a route added later under "

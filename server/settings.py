@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 TRUE_WORDS = ("true", "1", "yes")
-"""What counts as "on" (as openenv-core reads ``ENABLE_WEB_INTERFACE``, which it reads itself)."""
+"""What counts as "on" (as openenv reads ``ENABLE_WEB_INTERFACE``, which it reads itself)."""
 
 
 def _int_var(environ: Mapping[str, str], name: str, default: int, minimum: int) -> int:
@@ -62,7 +62,7 @@ class ServerSettings:
         ``HTTP_EPISODE_IDLE_SECONDS``, ``MAX_BODY_BYTES``, ``MAX_WS_MESSAGE_BYTES``,
         ``MAX_BACKGROUND_JOBS``, ``MAX_WAITING_JOBS``, ``LOG_LEVEL`` and
         ``WS_PER_MESSAGE_DEFLATE``; a bad value fails
-        at start-up. (``ENABLE_WEB_INTERFACE`` is read by openenv-core's ``create_app``.)"""
+        at start-up. (``ENABLE_WEB_INTERFACE`` is read by openenv's ``create_app``.)"""
         env = os.environ if environ is None else environ
         defaults = cls()
         return cls(

@@ -64,6 +64,15 @@ def test_openenv_http_routes_still_forget_the_episode() -> None:
         assert client.post("/step", json={"action": {}}).status_code >= 400  # no episode
 
 
+def test_openenv_ws_still_ends_the_session_on_a_non_object_frame() -> None:
+    """``server.guards.WebSocketFrameGuard`` exists because openenv ends the session here."""
+    bare = create_app(InventoryEnvironment, InventoryAction, InventoryObservation)
+    with TestClient(bare) as client, client.websocket_connect("/ws") as ws:
+        ws.send_text("[1, 2]")
+        reply = ws.receive_json()
+        assert reply["data"]["code"] == "SESSION_ERROR"  # and then openenv closes the socket
+
+
 # ------------------------------------------------------------------------------- task API
 def test_task_api_lists_splits_and_tasks(server_url: str) -> None:
     splits = httpx.get(f"{server_url}/inventory_env/splits").json()
