@@ -6,30 +6,14 @@ desktop."""
 from __future__ import annotations
 
 import ast
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from server.web_ui import QUICK_START, parse_amounts, readme_body
-from tests.test_play_view import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Headless system Chromium; never downloads one. Missing Chromium fails in CI."""
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
-            pytest.fail(f"{CHROMIUM} is missing in CI: /web cannot be tested")
-        pytest.skip(f"{CHROMIUM} not installed (outside CI)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _page(browser: Browser, url: str, width: int = 1300, height: int = 900) -> Page:
