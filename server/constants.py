@@ -81,8 +81,8 @@ REWARD_PROFIT_COEF = 0.001
 """Scale of the ``profit`` reward mode: reward = day_profit * REWARD_PROFIT_COEF."""
 
 REWARD_MODES: tuple[str, ...] = ("shaped", "profit", "score")
-"""``score``: 0.0 each day, and on the last day the grader's score of the month's profit
-(clamped to [0, 1]: 0 = the passive floor, 1 = the perfect-information ceiling)."""
+"""``score``: 0.0 each day, and on the last day the grader's unclamped score of the month's
+profit (0 = the passive floor, 1 = the perfect-information ceiling; the rewards sum to it)."""
 
 _FULL_CAPACITY = {
     "electronics": 60,

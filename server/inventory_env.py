@@ -18,8 +18,9 @@ Reward
     ``+0.001 * sold * sell_price  - 0.001 * missed * sell_price  - 0.05 * expired
     - 0.5 * rejected_orders  - 0.001 * liquidated * cost_price``;
     or ``profit``: ``0.001 * day_profit``; or ``score``: 0.0 each day and, on the last day, the
-    grader's score of the month's profit in [0, 1] (``server.grader.grade``: 0 = passive floor,
-    1 = perfect-information ceiling). Chosen at reset with ``reward_mode``.
+    grader's unclamped score of the month's profit (``server.grader.grade``: 0 = passive floor,
+    1 = perfect-information ceiling, never above 1; below 0 for a month worse than doing
+    nothing). Chosen at reset with ``reward_mode``.
 
 Termination
     ``reset()`` returns day 0 before any decision; each ``step()`` simulates one day and the
@@ -172,14 +173,14 @@ def _active_events_by_day(events: tuple[tuple[str, int], ...]) -> tuple[tuple[st
 
 
 def _final_score(episode: _Episode) -> float:
-    """The grader's clamped score of the finished episode's profit (its baselines are
+    """The grader's unclamped score of the finished episode's profit (its baselines are
     computed once per scenario and cached; imported here because the grader runs this
     simulator)."""
     from server.grader import grade
 
     scenario = episode.scenario
     profit = episode.cash - episode.starting_cash
-    return float(grade(scenario.task_name, profit, scenario.seed)["score"])
+    return float(grade(scenario.task_name, profit, scenario.seed)["unclamped_score"])
 
 
 def _remaining_capacity(episode: _Episode, transit: dict[str, int]) -> dict[str, int]:

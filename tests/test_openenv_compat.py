@@ -200,7 +200,7 @@ def test_score_reward_is_the_graders_score_on_the_last_day() -> None:
     rewards = [env.step(action).reward for action in clairvoyant_plan("easy", 1001)]
     assert rewards[:-1] == [0.0] * (EPISODE_DAYS - 1)
     profit = env.state.cash - env.state.starting_cash
-    assert rewards[-1] == grade("easy", profit, 1001)["score"]
+    assert rewards[-1] == grade("easy", profit, 1001)["unclamped_score"]
     assert rewards[-1] > 0.9  # the clairvoyant plan earns nearly the ceiling
 
     env.reset(task_name="easy", seed=1001, reward_mode="score")
