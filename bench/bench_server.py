@@ -118,7 +118,7 @@ class EchoEnvironment(Environment[EchoAction, EchoObservation, State]):
 
 
 class InlineEchoEnvironment(EchoEnvironment):
-    """Steps on the event loop, as ours does (``server.wire.ServedInventoryEnvironment``)."""
+    """Steps on the event loop, as ours does (``openenv_compat.ServedInventoryEnvironment``)."""
 
     async def reset_async(
         self, seed: int | None = None, episode_id: str | None = None, **kwargs: Any
@@ -312,7 +312,7 @@ def in_process_cost(ours: bool, steps: int = 3000) -> float:
     frame (as openenv does)."""
     if ours:
         sys.path.insert(0, str(ROOT))
-        from server.wire import ServedInventoryEnvironment, WireInventoryAction
+        from server.openenv_compat import ServedInventoryEnvironment, WireInventoryAction
 
         env: Any = ServedInventoryEnvironment()
         action_cls: Any = WireInventoryAction

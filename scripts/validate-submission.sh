@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Pre-submission check, in three parts; each says PASS, FAIL or SKIPPED, and any FAIL fails the run.
-#   1. files:  `openenv validate` on a temporary copy of the repository, with a uv.lock generated
-#              there by `uv lock` (uv from PATH, else pip-installed into a temporary venv). The
-#              lock is never written into the repository (DESIGN section 6).
+#   1. files:  `openenv validate --level static` on the repository itself, then its runtime level
+#              through scripts/validate_local.py (the server as a local process, no Docker).
 #   2. server: starts the server on a free loopback port (web interface on, as on the Space),
 #              runs `openenv validate --url` and the README's curl walk-through against it.
-#   3. docker: `docker build` when a Docker engine answers; SKIPPED otherwise.
+#   3. docker: `docker build` and `openenv validate` (all levels, Docker runtime) when a Docker
+#              engine answers; SKIPPED otherwise.
 # Usage: scripts/validate-submission.sh            (SKIP_DOCKER=1 to leave out part 3)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"  # .venv, PATH, cd to the repository root
@@ -25,25 +25,11 @@ declare -A RESULT
 say() { printf '\n=== %s\n' "$*"; }
 
 # ------------------------------------------------------------------------------ 1. files
-say "1. openenv validate on the files (lock generated in $WORK)"
-COPY="$WORK/inventory_env"
-mkdir -p "$COPY"
-git ls-files -co --exclude-standard -z | tar --null --ignore-failed-read -T - -cf - 2>/dev/null \
-  | tar -xf - -C "$COPY"
-UV="$(command -v uv || true)"
-if [ -z "$UV" ]; then
-  echo "uv is not on PATH: installing it into a temporary venv"
-  if python -m venv "$WORK/uv-venv" && "$WORK/uv-venv/bin/pip" install --quiet uv; then
-    UV="$WORK/uv-venv/bin/uv"
-  fi
-fi
-if [ -z "$UV" ]; then
-  echo "SKIPPED: uv could not be had, so no uv.lock for 'openenv validate' to find"
-  RESULT[files]=SKIPPED
-elif ! (cd "$COPY" && "$UV" lock --quiet); then
-  echo "SKIPPED: 'uv lock' failed (is PyPI reachable?)"
-  RESULT[files]=SKIPPED
-elif (cd "$COPY" && openenv validate --verbose); then
+say "1. openenv validate on the repository itself: static level, then runtime level"
+# The CLI's runtime level builds a Docker image (part 3); scripts/validate_local.py runs the same
+# runtime graders on the server as a local process. openenv 0.10 ships no semantic graders.
+if openenv validate --level static \
+  && python scripts/validate_local.py; then
   RESULT[files]=PASS
 else
   RESULT[files]=FAIL
@@ -95,8 +81,8 @@ if ! curl -sf "$URL/health" >/dev/null 2>&1; then
   echo "FAIL: the server did not start; its output:"
   tail -n 40 "$WORK/server.log"
   RESULT[server]=FAIL
-elif openenv validate --url "$URL" --timeout 30 >"$WORK/runtime.json" \
-  && python -c 'import json, sys; r = json.load(open(sys.argv[1])); print("openenv validate --url:", "passed" if r["passed"] else "FAILED", r["summary"])' "$WORK/runtime.json" \
+elif openenv validate --url "$URL" --timeout 30 --json >"$WORK/runtime.json" \
+  && python -c 'import json, sys; r = json.load(open(sys.argv[1])); print("openenv validate --url:", "passed" if r["passed"] else "FAILED", sum(c["passed"] for c in r["criteria"]), "of", len(r["criteria"]), "criteria")' "$WORK/runtime.json" \
   && walkthrough; then
   RESULT[server]=PASS
 else
@@ -105,14 +91,14 @@ else
 fi
 
 # ------------------------------------------------------------------------------ 3. docker
-say "3. docker build"
+say "3. docker build, and openenv validate with its own Docker runtime level"
 if [ "${SKIP_DOCKER:-0}" = "1" ]; then
   echo "SKIPPED: SKIP_DOCKER=1"
   RESULT[docker]=SKIPPED
 elif ! command -v docker >/dev/null 2>&1 || ! docker info >/dev/null 2>&1; then
   echo "SKIPPED: no Docker engine answers here ('docker info' fails), the image was not built"
   RESULT[docker]=SKIPPED
-elif docker build -t inventory-env:validate "$ROOT"; then
+elif docker build -t inventory-env:validate "$ROOT" && openenv validate; then
   RESULT[docker]=PASS
 else
   RESULT[docker]=FAIL

@@ -1,20 +1,27 @@
 """HTTP and WebSocket server: openenv's app around the inventory environment (transport only).
 
-``create_app`` from openenv-core gives every standard route and message shape (``/health``,
-``/schema``, ``/metadata``, ``/ws``, ``/mcp``, the Gradio UI at ``/web`` when
-``ENABLE_WEB_INTERFACE`` is on). On top of it: stateful HTTP episodes (``server.episode_routes``),
-``/tasks``, ``/grader``, ``/baseline``, ``/capacity`` (``server.routes``), the play view at
-``/play`` (``server.play``), ``/docs`` served offline (``server.api_docs``), a hint on ``/``
-and ``/web`` when the web interface is off (``server.landing``) and the input guards of
-``server.guards``. Limits: ``server.settings``.
+``create_app`` from openenv gives every standard route and message shape (``/health``,
+``/schema``, ``/metadata``, ``/ws``, ``/mcp`` with our MCP tools, the task API under
+``/inventory_env/``, the Gradio UI at ``/web`` when ``ENABLE_WEB_INTERFACE`` is on). On top of
+it: stateful HTTP episodes (``server.episode_routes``), ``/tasks``, ``/grader``, ``/baseline``,
+``/capacity`` (``server.routes``), the play view at ``/play`` (``server.play``), ``/docs``
+served offline (``server.api_docs``), a hint on ``/`` and ``/web`` when the web interface is
+off (``server.landing``) and the input guards of ``server.guards``. Everything about openenv's
+own behaviour: ``server.openenv_compat``. Limits: ``server.settings``.
+
+``OPENENV_MODE=production`` (openenv reads it) leaves out the simulation controls: openenv
+registers no ``/reset``, ``/step``, ``/state``, and neither do we; ``/ws``, ``/mcp``, ``/health``,
+``/schema``, the task API and our read-only routes stay.
 """
 
 from __future__ import annotations
 
+import os
+
 from fastapi import FastAPI
 
-from models import InventoryObservation
-from server import play
+from models import InventoryObservation, InventoryState
+from server import play, web_ui
 from server.api_docs import register_api_docs
 from server.episode_routes import register_episode_routes
 from server.graded_episodes import GradedEpisodes
@@ -22,8 +29,6 @@ from server.guards import (
     BodySizeLimit,
     OpenConnections,
     WebSocketFrameGuard,
-    guard_mcp_sessions,
-    guard_web_routes,
     install_error_handlers,
 )
 from server.hidden_scenarios import HiddenScenarios
@@ -31,22 +36,34 @@ from server.http_episodes import EpisodeStore
 from server.jobs import JobGate
 from server.landing import register_landing
 from server.llm_baseline import LLMBaseline
+from server.openenv_compat import (
+    ServedInventoryEnvironment,
+    WireInventoryAction,
+    guard_mcp_sessions,
+    guard_web_routes,
+)
 from server.openenv_light import load_openenv_fully
 from server.routes import register_capacity_route, register_extra_routes
 from server.settings import ServerSettings
 from server.ui_sockets import UISocketLimit
 from server.web_limits import UploadGuard
-from server.wire import ServedInventoryEnvironment, WireInventoryAction
 
-PLAY_TAB_NAME = "Play an episode"
+
+def server_mode() -> str:
+    """``OPENENV_MODE`` as openenv reads it: ``simulation`` unless it says ``production``."""
+    mode = os.environ.get("OPENENV_MODE", "simulation").lower()
+    if mode not in ("simulation", "production"):
+        raise ValueError(f"OPENENV_MODE must be simulation or production, got {mode!r}")
+    return mode
 
 
 def build_app(settings: ServerSettings) -> FastAPI:
     """The whole application for ``settings`` (openenv reads ``ENABLE_WEB_INTERFACE`` itself)."""
     load_openenv_fully()  # openenv's server as openenv itself imports it (server.openenv_light)
     from openenv.core.env_server.http_server import create_app
+    from openenv.core.env_server.types import ConcurrencyConfig
 
-    builder = getattr(play, "gradio_builder", None)
+    mode = server_mode()
     graded = GradedEpisodes(settings.graded_episode_ttl_s, settings.max_graded_episodes)
     hidden = None
     if settings.scenario_secret is not None:
@@ -66,10 +83,15 @@ def build_app(settings: ServerSettings) -> FastAPI:
         WireInventoryAction,
         InventoryObservation,
         env_name="inventory_env",
-        max_concurrent_envs=settings.max_concurrent_envs,
-        gradio_builder=builder,
-        custom_tab_name=PLAY_TAB_NAME,
+        concurrency_config=ConcurrencyConfig(
+            max_concurrent_envs=settings.max_concurrent_envs,
+            session_timeout=settings.http_episode_idle_s,
+        ),
+        gradio_builder=web_ui.gradio_builder,
+        show_default_tab=False,
         title_override="Retail Inventory Optimization Environment",
+        state_cls=InventoryState,
+        mode=mode,
     )
     application.router.redirect_slashes = False  # its redirects echo the Host header
     store = EpisodeStore(
@@ -87,7 +109,8 @@ def build_app(settings: ServerSettings) -> FastAPI:
         settings.max_background_jobs, settings.max_waiting_jobs, settings.max_jobs_per_client
     )
     connections = OpenConnections()
-    register_episode_routes(application, store)
+    if mode == "simulation":
+        register_episode_routes(application, store)
     register_extra_routes(application, jobs, LLMBaseline(), graded, hidden=hidden is not None)
     register_capacity_route(application, settings, store, connections, jobs)
     application.include_router(play.router)

@@ -79,6 +79,8 @@ REWARD_PROFIT_COEF = 0.001
 """Scale of the ``profit`` reward mode: reward = day_profit * REWARD_PROFIT_COEF."""
 
 REWARD_MODES: tuple[str, ...] = ("shaped", "profit", "score")
+"""``score``: ``day_profit / (ceiling - floor)`` each day, and on the last day also
+``- floor / (ceiling - floor)``: the rewards sum to the grader's unclamped score."""
 
 TASK_NAMES: tuple[str, ...] = ("easy", "medium", "hard")
 """The brief's three built-in tasks in ladder order. Tasks themselves are data: the files

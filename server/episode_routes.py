@@ -1,6 +1,6 @@
 """``/reset``, ``/step`` and ``/state`` over HTTP, with episodes that persist between requests.
 
-They replace openenv-core 0.3.0's routes of the same paths (which build a fresh environment per
+They replace openenv 0.10.0's routes of the same paths (which build a fresh environment per
 request) and keep their request and response shapes, adding ``episode_id``: ``/reset`` returns
 it, ``/step`` and ``/state`` take it, and act on the caller's latest episode without it.
 Unknown body fields are refused (422) rather than ignored. Handlers run inline on the event

@@ -2,14 +2,12 @@
 
 - ``BodySizeLimit``: a request body over the limit is refused with 413 before any route sees it.
 - ``WebSocketFrameGuard``: a frame that is valid JSON but not an object, or binary that is not
-  UTF-8, makes openenv-core 0.3.0 drop the connection (and the session's episode); the guard
+  UTF-8, makes openenv 0.10.0 drop the connection (and the session's episode); the guard
   answers such frames with an error frame instead and keeps the session. It also drops the
   close frame openenv sends after the client has gone, which would raise and log a traceback.
 - ``install_error_handlers``: simulator and validation errors become 404 / 409 / 422 with a
   message naming the problem, never a 500, on openenv's routes as on ours.
-- ``guard_web_routes``: openenv's ``/web/reset`` and ``/web/step`` checked the same way.
-- ``guard_mcp_sessions``: openenv's HTTP ``/mcp`` would create sessions that are never reaped
-  (``openenv/session/create``), each holding a slot of the WebSocket pool; refused here.
+The guards of openenv's own ``/web/*`` and ``/mcp`` routes live in ``server.openenv_compat``.
 """
 
 from __future__ import annotations
@@ -18,13 +16,12 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Body, FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -32,7 +29,7 @@ from server.clients import ClientCounts, client_of_scope
 from server.error_reports import capped_error_frame, capped_errors
 from server.http_episodes import EpisodeCapacityError, UnknownEpisodeError
 from server.inventory_env import EpisodeStateError
-from server.wire import public_errors
+from server.openenv_compat import public_errors
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -368,144 +365,3 @@ def install_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(UnknownEpisodeError, not_found)
     app.add_exception_handler(EpisodeCapacityError, too_many)
-
-
-def _wrap_route(
-    app: FastAPI,
-    path: str,
-    wrap: Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]],
-) -> None:
-    """Replace the POST route at ``path`` by ``wrap(its endpoint)``, at the same position (the
-    Gradio mount at ``/web`` comes later and would shadow a route appended after it)."""
-    routes = app.router.routes
-    index = next(
-        (
-            i
-            for i, route in enumerate(routes)
-            if isinstance(route, APIRoute) and route.path == path and "POST" in route.methods
-        ),
-        None,
-    )
-    if index is None:
-        return  # the route is not there (``/web/*`` without the web interface)
-    original = routes.pop(index)
-    assert isinstance(original, APIRoute)
-    app.post(
-        path,
-        tags=original.tags,
-        summary=original.summary,
-        description=original.description,
-        responses=original.responses,
-    )(wrap(original.endpoint))
-    routes.insert(index, routes.pop())
-
-
-def _guarded_web_reset(endpoint: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-    async def web_reset(request: Annotated[dict[str, Any] | None, Body()] = None) -> Any:
-        try:
-            return await endpoint(request)
-        except ValidationError:
-            raise
-        except ValueError as exc:  # unknown reset parameter, task or reward mode; bad seed
-            raise HTTPException(status_code=422, detail=str(exc)) from None
-
-    return web_reset
-
-
-def _guarded_web_step(endpoint: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-    async def web_step(request: dict[str, Any]) -> Any:
-        action = request.get("action", {})
-        if "message" not in request and not isinstance(action, dict):
-            raise HTTPException(
-                status_code=422,
-                detail=f"action must be a JSON object, got {type(action).__name__}",
-            )
-        return await endpoint(request)
-
-    return web_step
-
-
-def guard_web_routes(app: FastAPI) -> None:
-    """Re-register openenv's ``/web/reset`` and ``/web/step`` (present with the web interface)
-    so that bad input is a 4xx: unknown reset parameters 422, a non-object action 422."""
-    _wrap_route(app, "/web/reset", _guarded_web_reset)
-    _wrap_route(app, "/web/step", _guarded_web_step)
-
-
-MCP_SESSION_CREATE = "openenv/session/create"
-
-
-MCP_SESSION_CLOSE = "openenv/session/close"
-JSONRPC_INVALID_PARAMS = -32602
-JSONRPC_METHOD_NOT_FOUND = -32601
-
-
-def _jsonrpc_error(payload: dict[str, Any], code: int, message: str) -> JSONResponse:
-    request_id = payload.get("id")
-    if not isinstance(request_id, (str, int)) or isinstance(request_id, bool):
-        request_id = None
-    return JSONResponse(
-        {"jsonrpc": "2.0", "error": {"code": code, "message": message}, "id": request_id}
-    )
-
-
-def _refused_mcp_call(payload: Any) -> JSONResponse | None:
-    """The JSON-RPC error for what HTTP ``/mcp`` may not do here, or None to let it through.
-
-    HTTP holds no sessions on this server (creating one is refused), so every ``session_id``
-    names some WebSocket's session: closing it would free that socket's slot while it plays
-    on, and using it would act on another client's session. Both are refused.
-    """
-    if not isinstance(payload, dict):
-        return None
-    method = payload.get("method")
-    params = payload.get("params")
-    session_id = params.get("session_id") if isinstance(params, dict) else None
-    if method == MCP_SESSION_CREATE:
-        return _jsonrpc_error(
-            payload,
-            JSONRPC_METHOD_NOT_FOUND,
-            f"{MCP_SESSION_CREATE} is disabled over HTTP on this server: such sessions are "
-            "never reaped and would hold WebSocket capacity (MAX_CONCURRENT_ENVS); this "
-            "environment has no MCP tools. Open a WebSocket on /ws for a session.",
-        )
-    if session_id is not None and not isinstance(session_id, str):
-        kind = JSON_KINDS.get(type(session_id), "object")
-        return _jsonrpc_error(
-            payload,
-            JSONRPC_INVALID_PARAMS,
-            f"Invalid params - 'session_id' must be a string, got a JSON {kind}",
-        )
-    if method == MCP_SESSION_CLOSE or session_id is not None:
-        return _jsonrpc_error(
-            payload,
-            JSONRPC_INVALID_PARAMS,
-            "Invalid params - HTTP /mcp holds no sessions on this server; a session belongs "
-            "to its WebSocket and ends when that WebSocket closes",
-        )
-    return None
-
-
-def _guarded_mcp(endpoint: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-    async def mcp(request: Request) -> Any:
-        try:
-            payload = json.loads(await request.body())
-        except (ValueError, RecursionError):
-            payload = None  # openenv answers with a JSON-RPC parse error
-        refused = _refused_mcp_call(payload)
-        if refused is not None:
-            return refused
-        return await endpoint(request)
-
-    return mcp
-
-
-def guard_mcp_sessions(app: FastAPI) -> None:
-    """Re-register openenv's ``POST /mcp`` so that it refuses ``openenv/session/create``,
-    ``openenv/session/close`` and any ``session_id`` (see ``_refused_mcp_call``).
-
-    openenv-core 0.3.0 keeps such a session until ``openenv/session/close`` and never reaps it
-    (no idle timeout is configured), while it counts against the WebSocket session limit:
-    ``MAX_CONCURRENT_ENVS`` abandoned requests would lock every WebSocket client out for good.
-    """
-    _wrap_route(app, "/mcp", _guarded_mcp)

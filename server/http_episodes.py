@@ -1,4 +1,4 @@
-"""Episodes that live across HTTP requests (openenv-core 0.3.0's ``/reset`` and ``/step`` forget
+"""Episodes that live across HTTP requests (openenv 0.10.0's ``/reset`` and ``/step`` forget
 theirs: they build a fresh environment per request).
 
 ``EpisodeStore`` keeps one ``InventoryEnvironment`` per episode id, bounded in number (the least

@@ -97,36 +97,3 @@ def play_asset(name: str) -> FileResponse:
     return FileResponse(
         path, media_type=_MEDIA_TYPES[path.suffix], headers={"Cache-Control": "no-cache"}
     )
-
-
-def gradio_builder(
-    web_manager: Any,
-    action_fields: list[dict[str, Any]],
-    metadata: Any,
-    is_chat_env: bool,
-    title: str,
-    quick_start_md: str | None,
-) -> Any:
-    """An extra tab for openenv's ``/web`` interface that points visitors to the play view.
-
-    Signature of ``create_app(gradio_builder=...)``; the arguments are unused because the play
-    view talks to the HTTP routes itself. ``../play`` is relative so it also works when the
-    Space sits behind a path prefix.
-    """
-    import gradio as gr
-
-    with gr.Blocks(title=title) as blocks:
-        gr.Markdown(
-            "## Play an episode yourself\n"
-            "Pick a task and a seed, then decide each day what to buy, how to ship it, what to "
-            "liquidate and how to price; charts of stock, cash, demand vs. sales and profit "
-            "follow the days, and the grader scores your month at the end. "
-            "Each browser tab plays its own episode."
-        )
-        gr.HTML(
-            '<p><a href="../play" target="_blank" rel="noopener">Open the play view in a new '
-            'tab</a></p><iframe src="../play" title="Inventory play view" '
-            'style="width:100%;height:1400px;border:1px solid #d0d7de;border-radius:8px">'
-            "</iframe>"
-        )
-    return blocks

@@ -1,5 +1,4 @@
-"""The brief's extra routes: ``GET /tasks``, ``POST /grader``, ``GET /baseline``; and ``/schema``
-with our state model (openenv-core 0.3.0 reports the base ``State`` schema there).
+"""The brief's extra routes: ``GET /tasks``, ``POST /grader``, ``GET /baseline``.
 
 Transport only: tables come from ``server.constants``, episodes are played by
 ``server.agents.run_episode`` and scored by ``server.grader.grade``; ``/grader`` with an
@@ -19,11 +18,9 @@ from typing import Annotated, Any
 
 from fastapi import Body, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
-from openenv.core.env_server.types import SchemaResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
-from models import InventoryAction, InventoryObservation, InventoryState
+from models import InventoryAction, InventoryObservation
 from server import agents, constants
 from server.graded_episodes import (
     EpisodeNotFinishedError,
@@ -237,33 +234,6 @@ def _play_baseline(agent: agents.Agent, task_name: str, seed: int | None) -> dic
     }
 
 
-@lru_cache(maxsize=1)
-def _schemas() -> SchemaResponse:
-    return SchemaResponse(
-        action=InventoryAction.model_json_schema(),
-        observation=InventoryObservation.model_json_schema(),
-        state=InventoryState.model_json_schema(),
-    )
-
-
-def _replace_schema_route(app: FastAPI) -> None:
-    app.router.routes[:] = [
-        route
-        for route in app.router.routes
-        if not (isinstance(route, APIRoute) and route.path == "/schema")
-    ]
-
-    @app.get(
-        "/schema",
-        response_model=SchemaResponse,
-        tags=["Schema"],
-        summary="Get all JSON schemas",
-        description="JSON schemas of the action, the observation and the state (/state).",
-    )
-    async def get_schemas() -> SchemaResponse:
-        return _schemas()
-
-
 class CapacityReport(BaseModel):
     """How full the server is: sessions, episodes and background jobs, with their limits."""
 
@@ -315,10 +285,9 @@ def register_extra_routes(
     *,
     hidden: bool = False,
 ) -> None:
-    """Add ``/tasks``, ``/grader`` and ``/baseline``; give ``/schema`` our state schema.
+    """Add ``/tasks``, ``/grader`` and ``/baseline``.
     ``graded`` lets ``/grader`` grade played episodes; ``hidden``: scenarios are secret."""
     graded = GradedEpisodes() if graded is None else graded
-    _replace_schema_route(app)
 
     @app.get(
         "/tasks",

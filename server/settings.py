@@ -14,7 +14,7 @@ from server.graded_episodes import DEFAULT_CAPACITY, DEFAULT_TTL_S
 from server.hidden_scenarios import DEFAULT_MAX_HIDDEN_SEEDS, check_secret
 
 TRUE_WORDS = ("true", "1", "yes")
-"""What counts as "on" (as openenv-core reads ``ENABLE_WEB_INTERFACE``, which it reads itself)."""
+"""What counts as "on" (as openenv reads ``ENABLE_WEB_INTERFACE``, which it reads itself)."""
 
 
 def _int_var(environ: Mapping[str, str], name: str, default: int, minimum: int) -> int:
@@ -108,7 +108,7 @@ class ServerSettings:
         ``MAX_UI_SOCKETS_PER_CLIENT``, ``UI_SEND_TIMEOUT_SECONDS``, ``ALLOW_UPLOADS``),
         ``SCENARIO_SECRET`` (at least 16 characters), ``MAX_HIDDEN_SEEDS``,
         ``GRADED_EPISODE_TTL_SECONDS`` and ``MAX_GRADED_EPISODES``; a bad
-        value fails at start-up. (``ENABLE_WEB_INTERFACE`` is read by openenv-core's
+        value fails at start-up. (``ENABLE_WEB_INTERFACE`` is read by openenv's
         ``create_app``.)"""
         env = os.environ if environ is None else environ
         defaults = cls()

@@ -79,7 +79,17 @@ def solo_replay(task: str, seed: int, actions: list[dict[str, Any]]) -> dict[str
     frames += [serialize_observation(env.step(InventoryAction(**a))) for a in actions]
     state = env.state.model_dump()
     state.pop("episode_id")
-    return json.loads(json.dumps({"frames": frames, "state": state}))
+    return json.loads(json.dumps({"frames": _without_episode_ids(frames), "state": state}))
+
+
+def _without_episode_ids(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Frames less the observation metadata's episode id (a fresh uuid per episode), which
+    openenv 0.10 carries on the wire twice: in the observation and beside it."""
+    for frame in frames:
+        for metadata in (frame["metadata"], frame["observation"]["metadata"]):
+            assert set(metadata) == {"episode_id", "seed"}, metadata
+            del metadata["episode_id"]
+    return frames
 
 
 def _plan(index: int) -> tuple[str, int, list[dict[str, Any]]]:
@@ -102,7 +112,7 @@ async def _play_ws(ws: Any, task: str, seed: int, actions: list[dict[str, Any]])
     state = (await _ask(ws, {"type": "state"}))["data"]
     state.pop("episode_id")
     assert all(frame["type"] == "observation" for frame in frames), frames[-1]
-    return {"frames": [frame["data"] for frame in frames], "state": state}
+    return {"frames": _without_episode_ids([frame["data"] for frame in frames]), "state": state}
 
 
 async def _play_http(
@@ -119,7 +129,7 @@ async def _play_http(
         frames.append(step)
     state = (await client.get("/state", params={"episode_id": episode_id})).json()
     state.pop("episode_id")
-    return {"frames": frames, "state": state}
+    return {"frames": _without_episode_ids(frames), "state": state}
 
 
 def test_many_sessions_and_episodes_interleaved_equal_their_solo_replays(

@@ -18,7 +18,7 @@ from pydantic import ValidationError, field_validator
 from models import InventoryAction, InventoryObservation, _validates_as_inventory_action
 from server.constants import DELIVERY_METHODS, PRODUCTS, TASK_NAMES
 from server.inventory_env import InventoryEnvironment
-from server.wire import (
+from server.openenv_compat import (
     ServedInventoryEnvironment,
     ServedInventoryObservation,
     WireInventoryAction,

@@ -37,8 +37,9 @@ def test_curl_walkthrough_keeps_the_episode(server_url: str) -> None:
     reset = httpx.post(f"{server_url}/reset")  # no body at all, as in the brief
     assert reset.status_code == 200
     body = reset.json()
-    assert set(body) == {"observation", "reward", "done", "episode_id"}
+    assert set(body) == {"observation", "reward", "done", "metadata", "episode_id"}
     episode_id = body["episode_id"]
+    assert body["metadata"] == {"episode_id": episode_id, "seed": 1001}
     assert body["observation"]["current_day"] == 0
     assert body["observation"]["task_name"] == "easy"
 
@@ -145,7 +146,7 @@ def test_tasks_lists_every_task_with_its_configuration(server_url: str) -> None:
 
 def test_schema_and_metadata_keep_openenv_shapes(server_url: str) -> None:
     schema = httpx.get(f"{server_url}/schema").json()
-    assert set(schema) == {"action", "observation", "state"}
+    assert set(schema) == {"action", "observation", "reset_observation", "state"}
     assert "totals" in schema["state"]["properties"]  # our state, not the base State
     assert schema["action"]["title"] == "InventoryAction"
     metadata = httpx.get(f"{server_url}/metadata").json()
