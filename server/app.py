@@ -39,6 +39,7 @@ from server.llm_baseline import LLMBaseline
 from server.openenv_compat import (
     ServedInventoryEnvironment,
     WireInventoryAction,
+    document_task_api_errors,
     guard_mcp_sessions,
     guard_web_routes,
 )
@@ -118,6 +119,7 @@ def build_app(settings: ServerSettings) -> FastAPI:
     register_landing(application)
     guard_web_routes(application)
     guard_mcp_sessions(application)
+    document_task_api_errors(application)
     install_error_handlers(application)
     application.add_middleware(
         WebSocketFrameGuard,

@@ -78,6 +78,10 @@ WORKAROUNDS: dict[str, str] = {
         "the WebSocket pool meanwhile; refused over HTTP (guard_mcp_sessions): WebSocket /mcp "
         "gives a session per connection instead"
     ),
+    "task_api_404_undeclared": (
+        "openenv's task API routes (/{env_name}/splits, /task, ...) answer 404 for another "
+        "env_name without declaring it in OpenAPI; declared by document_task_api_errors"
+    ),
     "event_loop_steps": (
         "openenv runs a synchronous step() in a worker thread per session; "
         "ServedInventoryEnvironment overrides step_async/reset_async to run inline (speed)"
@@ -273,6 +277,14 @@ def _guarded_web_step(endpoint: Callable[..., Awaitable[Any]]) -> Callable[..., 
         return await endpoint(request)
 
     return web_step
+
+
+def document_task_api_errors(app: FastAPI) -> None:
+    """Declare the 404 that openenv's task API routes answer for an unknown ``env_name``, so
+    the published OpenAPI matches what the server does (schemathesis checks it)."""
+    for route in app.router.routes:
+        if isinstance(route, APIRoute) and route.path.startswith("/{env_name}/"):
+            route.responses.setdefault(404, {"description": "Unknown env_name"})
 
 
 def guard_web_routes(app: FastAPI) -> None:

@@ -224,3 +224,23 @@ def test_production_mode_has_no_simulation_controls(live_server_factory: Any) ->
             return await _ask(ws, {"type": "step", "data": {}})
 
     assert asyncio.run(play())["data"]["observation"]["current_day"] == 1
+
+
+def test_task_api_404_is_still_undeclared_by_openenv() -> None:
+    """WORKAROUNDS['task_api_404_undeclared']: openenv's own task API routes do not declare the
+    404 they answer; when openenv declares it, document_task_api_errors can go."""
+    from openenv.core.env_server.http_server import create_app
+
+    from models import InventoryObservation
+    from server.openenv_compat import ServedInventoryEnvironment
+
+    bare = create_app(
+        ServedInventoryEnvironment,
+        WireInventoryAction,
+        InventoryObservation,
+        env_name="inventory_env",
+    )
+    paths = bare.openapi()["paths"]
+    task_paths = [path for path in paths if path.startswith("/{env_name}/")]
+    assert task_paths, "openenv no longer offers the task API routes"
+    assert all("404" not in str(list(paths[p].values())[0]["responses"]) for p in task_paths)

@@ -2,7 +2,7 @@
 
 The oracle replays the grader's perfect-information plan (``server.grader.clairvoyant_plan``)
 and the floor is the passive policy (no orders, prices 1.0x), both over WebSocket in the
-``score`` reward mode, whose last reward is the grader's score. openenv 0.10 declares the
+``score`` reward mode, whose rewards sum to the grader's score. openenv 0.10 declares the
 ``semantic.oracle_max`` / ``floor_gap`` checks but ships no grader for them, so
 ``tests/test_validate.py`` runs this against the live server instead.
 
