@@ -150,8 +150,10 @@ def main() -> None:
 
     import uvicorn
 
+    from server import solver_pool
     from server.http_protocol import deadline_protocol, raise_open_file_limit
 
+    solver_pool.enable(SETTINGS.max_background_jobs)  # ceiling solves off the event loop's GIL
     max_connections = raise_open_file_limit(SETTINGS.max_connections)
     limits = dataclasses.replace(SETTINGS, max_connections=max_connections)
     uvicorn.run(

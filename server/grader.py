@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models import InventoryAction
+from server import solver_pool
 from server.agents import PassiveAgent, ReplayAgent, run_episode
-from server.ceiling import CeilingSolution, solve_ceiling
+from server.ceiling import CeilingSolution
 from server.clairvoyant import plan_actions
 from server.constants import TASK_NAMES
 from server.known_ceilings import known_ceiling, scipy_available
@@ -92,10 +93,7 @@ def _baselines(task_name: str, seed: int | None, scenario: Scenario | None = Non
             entry = _cache.get(key)
         if entry is None:
             floor = run_episode(PassiveAgent(), key[0], key[1], scenario=scenario).profit
-            if scenario is None:
-                solution = solve_ceiling(key[0], key[1])
-            else:
-                solution = solve_ceiling(key[0], key[1], scenario=scenario)
+            solution = solver_pool.solve(key[0], key[1], scenario)
             entry = _Baselines(floor=float(floor), solution=solution)
             with _cache_lock:
                 _cache[key] = entry

@@ -292,13 +292,13 @@ def test_brief_setup_line_prints_the_baselines(
 
 def test_concurrent_callers_share_one_solve(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
-    real_solve = grader.solve_ceiling
+    real_solve = grader.solver_pool.solve
 
-    def counting_solve(task: str, seed: int) -> ceiling.CeilingSolution:
+    def counting_solve(task: str, seed: int, scenario: object = None) -> ceiling.CeilingSolution:
         calls.append((task, seed))
-        return real_solve(task, seed)
+        return real_solve(task, seed, scenario)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(grader, "solve_ceiling", counting_solve)
+    monkeypatch.setattr(grader.solver_pool, "solve", counting_solve)
     results: list[tuple[float, float]] = []
     threads = [
         threading.Thread(target=lambda: results.append(grader.compute_baselines("easy", 987)))
@@ -399,3 +399,22 @@ def test_highest_price_selling_is_the_threshold() -> None:
             )
     with pytest.raises(ValueError):
         highest_price_selling(10**6, 5, 1.0, 1.2)
+
+
+def test_the_solver_pool_gives_the_in_process_solution() -> None:
+    """The server solves ceilings in spawned processes (server.solver_pool): same bound and
+    plan as in process, for a public and a hidden scenario."""
+    from server import solver_pool
+    from server.scenario import draw_scenario
+
+    hidden = draw_scenario("easy", 3, secret="a-secret-of-16-chars")
+    local = [ceiling.solve_ceiling("easy", 3), ceiling.solve_ceiling("easy", 3, scenario=hidden)]
+    solver_pool.enable(1)
+    try:
+        pooled = [solver_pool.solve("easy", 3), solver_pool.solve("easy", 3, hidden)]
+    finally:
+        solver_pool.shutdown()
+    for mine, theirs in zip(local, pooled, strict=True):
+        assert theirs.bound == mine.bound
+        assert (theirs.orders == mine.orders).all()
+    assert pooled[0].bound != pooled[1].bound
