@@ -31,7 +31,11 @@ ENV HOME=/home/user \
     GRADIO_ANALYTICS_ENABLED=False \
     MAX_CONCURRENT_ENVS=64 \
     MAX_HTTP_EPISODES=1024 \
-    HTTP_EPISODE_IDLE_SECONDS=1800
+    HTTP_EPISODE_IDLE_SECONDS=1800 \
+    FORWARDED_ALLOW_IPS="127.0.0.1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"
+# A Space's requests come through its proxy on a private address: trusting X-Forwarded-For
+# from private networks only makes uvicorn take the right-most public address the proxy
+# appended, which a client cannot forge (docs/security.md), so per-client limits stay per client.
 
 EXPOSE 8000
 

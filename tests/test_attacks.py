@@ -410,3 +410,22 @@ def test_redirects_never_echo_a_foreign_host(attack_server: LiveServer) -> None:
             f"{attack_server.url}{path}", headers={"Host": "evil.example"}, timeout=10
         )
         assert "evil.example" not in answer.headers.get("location", ""), (path, answer.headers)
+
+
+def test_a_trusted_proxy_network_names_the_client_and_a_forged_entry_does_not(
+    live_server_factory: object,
+) -> None:
+    """As the Docker image configures a Space: X-Forwarded-For is trusted from a network
+    (loopback here), the right-most untrusted address is the client, and a client's own
+    left-most entries change nothing."""
+    url = live_server_factory(  # type: ignore[operator]
+        {"FORWARDED_ALLOW_IPS": "127.0.0.0/8", "MAX_HTTP_EPISODES_PER_CLIENT": "1"}
+    )
+
+    def reset(forwarded_for: str) -> int:
+        headers = {"X-Forwarded-For": forwarded_for}
+        return httpx.post(f"{url}/reset", json={}, headers=headers, timeout=30).status_code
+
+    assert reset("203.0.113.7") == 200
+    assert reset("198.51.100.1, 203.0.113.7") == 429  # same client: its one episode is held
+    assert reset("203.0.113.8") == 200  # another client
