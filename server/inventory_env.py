@@ -195,17 +195,6 @@ def _active_events_by_day(events: tuple[tuple[str, int], ...]) -> tuple[tuple[st
     )
 
 
-def _final_score(episode: _Episode) -> float:
-    """The grader's unclamped score of the finished episode's profit (its baselines are
-    computed once per scenario and cached; imported here because the grader runs this
-    simulator)."""
-    from server.grader import grade
-
-    scenario = episode.scenario
-    profit = episode.cash - episode.starting_cash
-    return float(grade(scenario.task_name, profit, scenario.seed)["unclamped_score"])
-
-
 def _remaining_capacity(episode: _Episode, transit: dict[str, int]) -> dict[str, int]:
     """Warehouse space left per product: capacity - on hand - ``transit`` (units in transit)."""
     stock, capacity = episode.stock, episode.capacity
