@@ -37,10 +37,9 @@ from adapters.gym_encoding import (
     decode_action,
     encode_observation,
 )
-from adapters.scoring import SCORE_MODE_AVAILABLE, episode_grade
 from adapters.tasks import task_names
 from models import InventoryObservation
-from server.grader import compute_baselines
+from server.grader import grade
 from server.inventory_env import InventoryEnvironment
 
 REWARD_MODES = ("profit", "shaped", "score")
@@ -82,8 +81,6 @@ class InventoryGymEnv(gymnasium.Env[np.ndarray, np.ndarray]):
         self._env = InventoryEnvironment()
         self._observation: InventoryObservation | None = None
         self._scenario_seed = 0
-        self._score_span = 1.0
-        self._score_floor = 0.0
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -97,17 +94,8 @@ class InventoryGymEnv(gymnasium.Env[np.ndarray, np.ndarray]):
         else:
             scenario_seed = int(self.np_random.integers(0, SCENARIO_SEED_LIMIT))
         self._scenario_seed = scenario_seed
-        env_mode = {"profit": "profit", "shaped": "shaped"}.get(self.reward_mode)
-        if self.reward_mode == "score":
-            if SCORE_MODE_AVAILABLE:
-                env_mode = "score"
-            else:  # the env's profit steps, rescaled here to sum to the unclamped score
-                env_mode = "profit"
-                floor, ceiling = compute_baselines(self.task, scenario_seed)
-                self._score_floor = floor
-                self._score_span = ceiling - floor if ceiling > floor else 1.0
         self._observation = self._env.reset(
-            task_name=self.task, seed=scenario_seed, reward_mode=env_mode
+            task_name=self.task, seed=scenario_seed, reward_mode=self.reward_mode
         )
         return encode_observation(self._observation), self._info()
 
@@ -117,13 +105,9 @@ class InventoryGymEnv(gymnasium.Env[np.ndarray, np.ndarray]):
         observation = self._env.step(decode_action(action, self.task))
         self._observation = observation
         reward = float(observation.reward or 0.0)
-        if self.reward_mode == "score" and not SCORE_MODE_AVAILABLE:
-            reward = observation.day_profit / self._score_span
-            if observation.done:
-                reward -= self._score_floor / self._score_span
         info = self._info()
         if observation.done and self.grade_at_end:
-            info["grade"] = episode_grade(self.task, self._scenario_seed, observation.total_profit)
+            info["grade"] = grade(self.task, observation.total_profit, seed=self._scenario_seed)
         return encode_observation(observation), reward, bool(observation.done), False, info
 
     def render(self) -> str | None:

@@ -18,10 +18,10 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from adapters.briefing import day_report, opening_text
-from adapters.scoring import EPISODE_REWARD_MODE, SCORE_MODE_AVAILABLE, episode_grade
 from adapters.tasks import task_names
 from models import InventoryAction, InventoryObservation
 from server.constants import PRICE_MULTIPLIER_MAX, PRICE_MULTIPLIER_MIN, PRODUCTS
+from server.grader import grade
 from server.inventory_env import InventoryEnvironment
 
 Product = Literal["electronics", "clothing", "groceries", "furniture", "toys"]
@@ -61,9 +61,7 @@ class InventoryToolEnv:
         """Start the episode of the row's ``task`` and ``seed``; other columns are ignored."""
         if task not in task_names():
             raise ValueError(f"unknown task {task!r}; tasks: {', '.join(task_names())}")
-        self._observation = self._env.reset(
-            task_name=task, seed=seed, reward_mode=EPISODE_REWARD_MODE
-        )
+        self._observation = self._env.reset(task_name=task, seed=seed, reward_mode="score")
         self._task_name = task
         self._seed = self._env.state.seed
         self._total_reward = 0.0
@@ -77,10 +75,8 @@ class InventoryToolEnv:
         while not observation.done:
             observation = self._step(InventoryAction())
         if self._grade is None:
-            self._grade = episode_grade(self._task_name, self._seed, observation.total_profit)
-        if SCORE_MODE_AVAILABLE:
-            return float(self._total_reward)
-        return float(self._grade["unclamped_score"])
+            self._grade = grade(self._task_name, observation.total_profit, seed=self._seed)
+        return float(self._total_reward)  # score rewards: they sum to the unclamped grade
 
     # ------------------------------------------------------- read-only results
     # Properties, not methods: TRL would offer every public method to the model as a tool.
