@@ -142,14 +142,6 @@ def _lines(path: Path | str) -> Iterator[str]:
 
 def play_traced(agent: Any, task: str, seed: int | None, trace: EpisodeTrace) -> float:
     """Play one episode in process with ``agent``, recording it; returns the profit."""
-    from server.inventory_env import InventoryEnvironment
+    from server.agents import run_episode
 
-    env = InventoryEnvironment()
-    observation = env.reset(seed=seed, task_name=task)
-    trace.reset(observation, seed=env.scenario.seed)
-    agent.reset(task)
-    while not observation.done:
-        action = agent.act(observation)
-        observation = env.step(action)
-        trace.step(action, observation, observation.reward)
-    return float(observation.total_profit)
+    return run_episode(agent, task, seed, observer=trace).profit

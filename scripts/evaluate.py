@@ -49,7 +49,7 @@ def score_scenario(
     task_name: str, seed: int, agents: tuple[str, ...], traced: bool
 ) -> list[dict[str, Any]]:
     """Every agent's episode on one scenario (with its trace lines when ``traced``)."""
-    from episode_trace import EpisodeTrace, play_traced
+    from episode_trace import EpisodeTrace
     from server import grader  # imported here: each worker process builds its own cache
     from server.agents import run_episode
 
@@ -57,12 +57,8 @@ def score_scenario(
     rows = []
     for name in agents:
         agent = _agent(name, task_name, seed)
-        trace = None
-        if traced:
-            trace = EpisodeTrace(None, task_name, seed, name)
-            profit = play_traced(agent, task_name, seed, trace)
-        else:
-            profit = run_episode(agent, task_name, seed).profit
+        trace = EpisodeTrace(None, task_name, seed, name) if traced else None
+        profit = run_episode(agent, task_name, seed, observer=trace).profit
         grade = grader.grade(task_name, profit, seed)
         row = {
             "task": task_name,

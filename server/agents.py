@@ -120,6 +120,16 @@ def make_agent(name: str, seed: int | None = None) -> Agent:
     return factory(seed)
 
 
+class EpisodeObserver(Protocol):
+    """Sees an episode as it is played (``episode_trace.EpisodeTrace`` records it)."""
+
+    def reset(self, observation: InventoryObservation, seed: int | None = None) -> None: ...
+
+    def step(
+        self, action: InventoryAction, observation: InventoryObservation, reward: float | None
+    ) -> None: ...
+
+
 @dataclass
 class EpisodeResult:
     """What one played episode earned."""
@@ -139,14 +149,18 @@ def run_episode(
     reward_mode: str = "shaped",
     *,
     scenario: Scenario | None = None,
+    observer: EpisodeObserver | None = None,
 ) -> EpisodeResult:
     """Play one whole episode of ``(task_name, seed)`` in process with ``agent``, or of
-    ``scenario`` when given (a hidden one, which ``(task_name, seed)`` cannot redraw)."""
+    ``scenario`` when given (a hidden one, which ``(task_name, seed)`` cannot redraw);
+    ``observer`` sees the reset and every step."""
     env = InventoryEnvironment()
     if scenario is None:
         observation = env.reset(seed=seed, task_name=task_name, reward_mode=reward_mode)
     else:
         observation = env.start_scenario(scenario, reward_mode=reward_mode)
+    if observer is not None:
+        observer.reset(observation, seed=env.scenario.seed)
     agent.reset(task_name)
     actions: list[InventoryAction] = []
     total_reward = 0.0
@@ -155,6 +169,8 @@ def run_episode(
         actions.append(action)
         observation = env.step(action)
         total_reward += float(observation.reward or 0.0)
+        if observer is not None:
+            observer.step(action, observation, observation.reward)
     return EpisodeResult(
         task_name=task_name,
         seed=env.scenario.seed,
