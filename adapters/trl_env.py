@@ -114,14 +114,7 @@ class InventoryToolEnv:
         Returns:
             Today's decisions so far.
         """
-        self._require_open_day()
-        product = _product(product)
-        units = _units(quantity, "quantity")
-        if units:
-            self._orders[product] = units
-        else:
-            self._orders.pop(product, None)
-        return self._decisions()
+        return self._set_units(self._orders, product, quantity)
 
     def set_shipping(self, method: Shipping) -> str:
         """Choose the shipping of all of today's orders (slow unless chosen).
@@ -175,14 +168,7 @@ class InventoryToolEnv:
         Returns:
             Today's decisions so far.
         """
-        self._require_open_day()
-        product = _product(product)
-        units = _units(quantity, "quantity")
-        if units:
-            self._liquidations[product] = units
-        else:
-            self._liquidations.pop(product, None)
-        return self._decisions()
+        return self._set_units(self._liquidations, product, quantity)
 
     def end_day(self) -> str:
         """Simulate today with the decisions made so far, then report the new day.
@@ -205,6 +191,17 @@ class InventoryToolEnv:
         self._total_reward += float(self._observation.reward or 0.0)
         self._clear_day()
         return self._observation
+
+    def _set_units(self, today: dict[str, int], product: Any, quantity: Any) -> str:
+        """Today's units of ``product`` in ``today`` (orders or liquidations); 0 cancels."""
+        self._require_open_day()
+        product = _product(product)
+        units = _units(quantity, "quantity")
+        if units:
+            today[product] = units
+        else:
+            today.pop(product, None)
+        return self._decisions()
 
     def _clear_day(self) -> None:
         self._orders: dict[str, int] = {}
