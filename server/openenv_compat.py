@@ -82,6 +82,12 @@ WORKAROUNDS: dict[str, str] = {
         "openenv's task API routes (/{env_name}/splits, /task, ...) answer 404 for another "
         "env_name without declaring it in OpenAPI; declared by document_task_api_errors"
     ),
+    "package_init_imports_the_web_stack": (
+        "importing any openenv.core.env_server submodule runs the package __init__s, which "
+        "import openenv's whole server (FastAPI, MCP, Gradio: seconds); server.openenv_light "
+        "defers them so the simulator, grader, models and client import without it (it cannot "
+        "live here: this module imports the web stack itself)"
+    ),
     "event_loop_steps": (
         "openenv runs a synchronous step() in a worker thread per session; "
         "ServedInventoryEnvironment overrides step_async/reset_async to run inline (speed)"

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from typing import Any
 
 import httpx
@@ -54,6 +56,17 @@ def test_ws_error_frame_still_cannot_carry_a_raw_validation_error() -> None:
     with pytest.raises(ValidationError) as wire:
         WireInventoryAction.model_validate({"buy_quantities": {"groceries": -1}})
     assert "groceries" in WSErrorResponse(data={"errors": wire.value.errors()}).model_dump_json()
+
+
+def test_openenv_types_still_import_the_web_stack() -> None:
+    """``server.openenv_light`` exists because openenv's package ``__init__``s import its whole
+    server even for ``from openenv.core.env_server.types import Action``."""
+    code = (
+        "import sys; import openenv.core.env_server.types; "
+        "print('fastapi' in sys.modules and 'openenv.core.env_server.http_server' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "True", done.stderr
 
 
 def test_openenv_http_routes_still_forget_the_episode() -> None:
