@@ -189,7 +189,33 @@ sold x sell price x price multiplier.
 take the oldest batch first. Liquidation earns nothing.
 - Events last {EVENT_DURATION_DAYS} days; countdown 0 = starts today, -1 = its second day.
 Events:
-{event_lines}"""
+{event_lines}{_mechanics_lines(task)}"""
+
+
+def _mechanics_lines(task: Mapping[str, Any]) -> str:
+    """The task's optional rules (their published blocks), one line each; '' for none."""
+    lines = []
+    if shift := task.get("demand_shift"):
+        lines.append(
+            f"- Unannounced: each product's demand level changes once, on a day in "
+            f"{shift['first_day']}-{shift['last_day']}, by one of x{shift['factors']}; "
+            "only sales show it."
+        )
+    if trouble := task.get("supplier_disruption"):
+        lines.append(
+            f"- Unannounced supplier trouble: {trouble['products']} product(s), each for "
+            f"{trouble['length'][0]}-{trouble['length'][1]} days starting in days "
+            f"{trouble['first_day']}-{trouble['last_day']}; orders placed then arrive "
+            f"{trouble['extra_days'][0]}-{trouble['extra_days'][1]} days later than promised "
+            "and each such order is lost (paid, never delivered) with chance "
+            f"{trouble['loss_chance']:g}."
+        )
+    if spikes := task.get("cost_spikes"):
+        lines.append(
+            f"- Unit-cost spikes (x{spikes['factors']}, {spikes['count']} per month) are "
+            f"announced {spikes['notice_days']} days ahead in 'Supplier cost notices'; buy ahead."
+        )
+    return "\nRisks:\n" + "\n".join(lines) if lines else ""
 
 
 def _window(first: int, last: int) -> str:
@@ -220,8 +246,12 @@ def observation_message(observation: InventoryObservation) -> str:
     lines.append(f"Stock [units, days left]: {compact(observation.updated_inventory)}")
     lines.append(f"Space left: {compact(observation.remaining_capacity)}")
     transit = [
-        f"{s['quantity']} {s['product']} ({s['method']}) arriving "
-        + _window(max(day, s["earliest_arrival_day"]), s["latest_arrival_day"])
+        f"{s['quantity']} {s['product']} ({s['method']}) "
+        + (
+            f"overdue (promised by day {s['latest_arrival_day']})"
+            if s["latest_arrival_day"] < day
+            else "arriving " + _window(max(day, s["earliest_arrival_day"]), s["latest_arrival_day"])
+        )
         for s in observation.updated_deliveries
     ]
     lines.append("In transit: " + ("; ".join(transit) if transit else "nothing"))
@@ -232,6 +262,13 @@ def observation_message(observation: InventoryObservation) -> str:
     ]
     if events:
         lines.append("Events: " + ", ".join(events))
+    costs = [
+        f"{n['product']} unit cost x{n['cost_multiplier']} on orders placed "
+        + _window(n["first_day"], n["last_day"])
+        for n in observation.cost_notices
+    ]
+    if costs:
+        lines.append("Supplier cost notices: " + "; ".join(costs))
     if observation.notes and day > 0:
         lines.append("Notes: " + " ".join(observation.notes))
     lines.append("Your action (one JSON object):")

@@ -14,11 +14,13 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, Field, field_validator
 
 from server.constants import (
+    COST_PRICE,
     DELIVERY_METHODS,
     MAX_ORDER_QUANTITY,
     PRICE_MULTIPLIER_MAX,
     PRICE_MULTIPLIER_MIN,
     PRODUCTS,
+    SHIPPING_COST_PER_UNIT,
 )
 from server.openenv_light import Action, Observation, State
 
@@ -289,6 +291,13 @@ class InventoryObservation(Observation):
         description="In-transit shipments: product, quantity, method, ordered_day, "
         "earliest_arrival_day, latest_arrival_day"
     )
+    cost_notices: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Announced unit-cost changes (tasks with cost spikes): product, first_day, "
+        "last_day (absolute days, inclusive), cost_multiplier on the product's unit cost (not "
+        "shipping) for orders placed on those days; shown from a few days before first_day "
+        "until last_day",
+    )
     units_sold: dict[str, int] = Field(default_factory=dict)
     units_missed: dict[str, int] = Field(
         default_factory=dict, description="Demand that found no stock (lost sales)"
@@ -296,6 +305,11 @@ class InventoryObservation(Observation):
     units_expired: dict[str, int] = Field(default_factory=dict)
     units_liquidated: dict[str, int] = Field(default_factory=dict)
     units_received: dict[str, int] = Field(default_factory=dict)
+    units_lost: dict[str, int] = Field(
+        default_factory=dict,
+        description="Units of shipments due today that the supplier lost (paid, never "
+        "delivered; tasks with supplier disruptions)",
+    )
     revenue_today: float = 0.0
     purchase_cost_today: float = 0.0
     rejected_orders: list[dict[str, Any]] = Field(
@@ -315,6 +329,18 @@ class InventoryObservation(Observation):
         "failed_purchases, liquidation",
     )
     reward_mode: str = Field(default="shaped", description="shaped, profit or score")
+
+    def unit_cost(self, product: str, method: str) -> float:
+        """What one unit of ``product`` ordered today with ``method`` costs: the cost price
+        times today's announced multiplier (``cost_notices``; 1 without one) plus shipping.
+        Today is ``current_day``, the day the next action is for."""
+        multiplier = 1.0
+        for notice in self.cost_notices:  # the simulator's table: the last spike drawn holds
+            if notice["product"] == product and (
+                notice["first_day"] <= self.current_day <= notice["last_day"]
+            ):
+                multiplier = float(notice["cost_multiplier"])
+        return COST_PRICE[product] * multiplier + SHIPPING_COST_PER_UNIT[method]
 
 
 class InventoryState(State):
@@ -338,8 +364,8 @@ class InventoryState(State):
     in_transit: list[dict[str, Any]] = Field(default_factory=list)
     totals: dict[str, dict[str, int]] = Field(
         default_factory=dict,
-        description="Cumulative units per product: bought, received, sold, missed, expired, "
-        "liquidated, rejected",
+        description="Cumulative units per product: bought, received, lost, sold, missed, "
+        "expired, liquidated, rejected",
     )
     total_revenue: float = 0.0
     total_purchase_cost: float = 0.0

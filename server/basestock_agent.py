@@ -18,14 +18,12 @@ from typing import Any
 
 from models import InventoryAction, InventoryObservation
 from server.constants import (
-    COST_PRICE,
     ELASTICITY,
     EPISODE_DAYS,
     LEAD_TIME_DAYS,
     LEAD_TIME_JITTER,
     PRODUCTS,
     SHELF_LIFE,
-    SHIPPING_COST_PER_UNIT,
     WEEKEND_DAYS,
     WEEKEND_MULTIPLIER,
 )
@@ -110,7 +108,7 @@ class BasestockAgent:
                 cover = min(cover, lead + SHELF_LIFE[p])
             target = math.ceil(s.safety * self._daily_mean[p] * cover)
             on_hand = sum(quantity for quantity, _ in observation.updated_inventory.get(p, []))
-            unit = COST_PRICE[p] + SHIPPING_COST_PER_UNIT[s.method]
+            unit = observation.unit_cost(p, s.method)  # today's, cost spikes included
             wanted = target - on_hand - in_transit[p]
             units = max(0, min(wanted, observation.remaining_capacity[p], int(cash // unit)))
             if units:

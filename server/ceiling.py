@@ -9,7 +9,9 @@ simulator uses; it restates the simulator's rules as linear constraints, nothing
 
 Variables, per day ``t`` (0..29), product ``p`` and shipping method ``m``:
 
-* ``x[t,p,m]`` units ordered, arriving on ``t + lead_time[t,p,m]`` (the drawn table).
+* ``x[t,p,m]`` units ordered, arriving on ``t + lead_time[t,p,m] + arrival_delay[t,p]`` (the
+  drawn tables; the delay is a supplier disruption's), at unit cost
+  ``cost * cost_multipliers[t,p] + shipping[m]`` (cost spikes).
 * ``y[t,m]`` binary, the day's one delivery method: ``x[t,p,m] <= capacity_p * y[t,m]``,
   ``sum_m y[t,m] <= 1`` -- exactly the action's single ``delivery_method``.
 * units sold, split into segments of the revenue bound (see *Prices*).
@@ -35,7 +37,8 @@ Relaxations (each only enlarges the feasible set, so the bound stays valid):
 * Revenue is bounded by a concave piecewise-linear function of units sold (below).
 
 Orders left out, because some plan at least as good never places them: orders arriving on
-day 30 or later (they only cost cash and space), and orders whose unit cost is at least the
+day 30 or later and orders the supplier loses (``lost[t,p]``; both only cost cash and space),
+and orders whose unit cost is at least the
 most a unit can sell for, 1.5x the sell price (dropping such a unit, and its sale if any,
 never lowers profit; this removes fast-shipped groceries). Sales per day are capped at the most
 stock that can be on hand (the capacity, or the starting stock if larger).
@@ -308,12 +311,14 @@ def solve_scenario(scenario: Scenario, options: Mapping[str, Any] | None = None)
     result = model.program.solve(HIGHS_OPTIONS if options is None else options)
     seconds = time.perf_counter() - started
     dual = result.mip_dual_bound
+    if dual is None and result.success:  # no integer variable (no orders possible): an LP
+        dual = result.fun
     if dual is None or not math.isfinite(dual):
         raise RuntimeError(
             f"ceiling program of {scenario.task_name!r} seed {scenario.seed}: no bound "
             f"({result.message})"
         )
-    return _read_solution(scenario, model, result, seconds)
+    return _read_solution(scenario, model, result, float(dual), seconds)
 
 
 def _build(scenario: Scenario) -> _Model:
@@ -377,14 +382,22 @@ def _build(scenario: Scenario) -> _Model:
 def _order_options(scenario: Scenario, day: int, m: int) -> list[tuple[int, int, float]]:
     """``(product, arrival day, unit cost)`` of the orders worth modelling for ``(day, m)``.
 
-    Left out: orders arriving after the last day (see the module docstring), and orders whose
-    unit cost is at least the most a unit can ever sell for (1.5x the sell price): dropping such
-    units and one sale each from any plan never lowers its profit.
+    Left out: orders arriving after the last day (see the module docstring), orders the
+    supplier loses (``Scenario.lost``: paid, never delivered), and orders whose unit cost is at
+    least the most a unit can ever sell for (1.5x the sell price): dropping such units (and one
+    sale each) from any plan never lowers its profit. Arrival days include the disruption's
+    extra days; unit costs the day's cost multiplier.
     """
     found = []
+    supplier = scenario.supplier_rows[day]
     for p, product in enumerate(PRODUCTS):
-        arrival = day + int(scenario.lead_time[day, p, m])
-        unit_cost = COST_PRICE[product] + SHIPPING_COST_PER_UNIT[DELIVERY_METHODS[m]]
+        extra_days, lost, cost_multiplier = supplier[p]
+        if lost:
+            continue
+        arrival = day + int(scenario.lead_time[day, p, m]) + extra_days
+        unit_cost = (
+            COST_PRICE[product] * cost_multiplier + SHIPPING_COST_PER_UNIT[DELIVERY_METHODS[m]]
+        )
         if arrival < EPISODE_DAYS and unit_cost < PRICE_MULTIPLIER_MAX * SELL_PRICE[product]:
             found.append((p, arrival, unit_cost))
     return found
@@ -461,7 +474,7 @@ def _add_capacity(
         if q != p:
             continue
         placed.setdefault(day, []).append(column)
-        arrival = day + int(scenario.lead_time[day, p, m])
+        arrival = day + int(scenario.lead_time[day, p, m]) + scenario.supplier_rows[day][p][0]
         for later in range(day + 1, arrival):
             in_transit.setdefault(later, []).append(column)
     for day, columns in placed.items():
@@ -482,7 +495,7 @@ def _chosen_method(model: _Model, x: np.ndarray, day: int) -> int:
 
 
 def _read_solution(
-    scenario: Scenario, model: _Model, result: Any, seconds: float
+    scenario: Scenario, model: _Model, result: Any, dual: float, seconds: float
 ) -> CeilingSolution:
     """The bound, and the incumbent as per-day tables."""
     # Without an incumbent (never seen, but possible) the plan is to do nothing.
@@ -506,7 +519,7 @@ def _read_solution(
     return CeilingSolution(
         task_name=scenario.task_name,
         seed=scenario.seed,
-        bound=max(-float(result.mip_dual_bound), plan_profit),
+        bound=max(-dual, plan_profit),
         plan_profit=plan_profit,
         methods=tuple(chosen_methods),
         orders=orders,

@@ -402,7 +402,8 @@ class HeuristicAgent:
             if days
             for chunk in self._order_chunks(products[p], days, method, observation)
         ]
-        return method, self._fit_cash(observation.total_cash, method, products, chunks)
+        costs = {p: observation.unit_cost(p, method) for p in products}  # cost spikes included
+        return method, self._fit_cash(observation.total_cash, method, products, chunks, costs)
 
     def _order_chunks(
         self, info: _Product, days: list[int], method: str, observation: InventoryObservation
@@ -465,28 +466,30 @@ class HeuristicAgent:
         method: str,
         products: Mapping[str, _Product],
         chunks: list[tuple[int, str, float]],
+        costs: Mapping[str, float],
     ) -> dict[str, int]:
         """Whole units; when cash is short, the earliest needs first and, for the same day,
-        the best margin per dollar."""
+        the best margin per dollar. ``costs``: today's unit cost per product (what the
+        simulator charges)."""
         chunks = sorted(
             chunks,
             key=lambda c: (
                 c[0],
-                -self._margin(products[c[1]], c[0], method) / _unit_cost(c[1], method),
+                -self._margin(products[c[1]], c[0], method) / costs[c[1]],
             ),
         )
         wanted: dict[str, float] = {}
         budget = cash
         for _day, p, units in chunks:
-            take = min(units, budget / _unit_cost(p, method))
+            take = min(units, budget / costs[p])
             if take <= 0:
                 break
             wanted[p] = wanted.get(p, 0.0) + take
-            budget -= take * _unit_cost(p, method)
+            budget -= take * costs[p]
         orders: dict[str, int] = {}
         budget = cash - 1e-6
         for p, units in wanted.items():
-            price = _unit_cost(p, method)
+            price = costs[p]
             whole = min(int(math.floor(units + 0.5)), int(budget // price))
             if whole > 0:
                 orders[p] = whole

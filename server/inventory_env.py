@@ -11,7 +11,8 @@ Observation (``InventoryObservation``)
     Cash and profit, the day just simulated (demand, sales, lost sales, expiry, receipts,
     rejected orders with reasons), on-hand batches ``[quantity, days_left]`` oldest first,
     remaining warehouse space, in-transit shipments with their arrival windows, event
-    countdowns, the price multipliers in force and the reward broken into its signals.
+    countdowns, announced supplier cost changes (``cost_notices``), units the supplier lost,
+    the price multipliers in force and the reward broken into its signals.
 
 Reward
     ``shaped`` (default), the brief's five signals summed:
@@ -35,9 +36,13 @@ Termination
 Step order (day ``t`` = the observation's ``current_day``)
     1. events: today's weekend and event multipliers from the countdowns;
     2. expired grocery batches (0 selling days left) are removed;
-    3. shipments due on day ``t`` arrive; grocery batches get the full shelf life;
-    4. orders are processed in product order: each is paid in full or rejected whole
-       (not enough cash, or on-hand + in-transit + order > capacity);
+    3. shipments due on day ``t`` arrive; grocery batches get the full shelf life; a
+       shipment the supplier lost (``Scenario.lost`` of its order day) vanishes instead,
+       counted in ``units_lost`` (paid, never refunded);
+    4. orders are processed in product order: each is paid in full, at
+       ``units * (cost * cost_multipliers[t, p] + shipping)``, or rejected whole (not enough
+       cash, or on-hand + in-transit + order > capacity); an accepted order is due on day
+       ``t + lead_time[t, p, method] + arrival_delay[t, p]``;
     5. demand = round(base[t, p] * weekend * event * multiplier ** -elasticity);
     6. sales, oldest batch first; unmet demand is lost;
     7. liquidation, oldest batch first, for no revenue;
@@ -92,7 +97,16 @@ SeedPolicy = Callable[[str, "int | None"], int]
 Baselines = Callable[[Scenario], "tuple[float, float]"]
 """``scenario -> (floor, ceiling)``, for the ``score`` reward."""
 
-_TOTAL_KEYS = ("bought", "received", "sold", "missed", "expired", "liquidated", "rejected")
+_TOTAL_KEYS = (
+    "bought",
+    "received",
+    "lost",
+    "sold",
+    "missed",
+    "expired",
+    "liquidated",
+    "rejected",
+)
 _METHOD_INDEX = {method: i for i, method in enumerate(DELIVERY_METHODS)}
 
 
@@ -109,6 +123,8 @@ class Shipment:
     method: str
     ordered_day: int
     arrival_day: int
+    lost: bool = False
+    """Lost by the supplier (``Scenario.lost``): it vanishes on ``arrival_day``. Hidden."""
 
     def public(self) -> dict[str, Any]:
         """What an agent may see: the arrival window, not the drawn arrival day."""
@@ -311,6 +327,7 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
             expired=_zeros(),
             liquidated=_zeros(),
             received=_zeros(),
+            lost=_zeros(),
             revenue=0.0,
             purchase_cost=0.0,
             rejected=[],
@@ -366,13 +383,21 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
                 expired_totals[product] += units
                 expired_units += units
 
-        # 3. Deliveries due today arrive with a fresh shelf life.
+        # 3. Deliveries due today arrive with a fresh shelf life; lost ones vanish instead.
         received = _zeros()
+        lost = _zeros()
         received_totals = totals["received"]
         still_in_transit: list[Shipment] = []
         transit = _zeros()  # units still on their way, per product
         for shipment in episode.in_transit:
-            if shipment.arrival_day == day:
+            if shipment.arrival_day == day and shipment.lost:
+                lost[shipment.product] += shipment.quantity
+                totals["lost"][shipment.product] += shipment.quantity
+                notes.append(
+                    f"Shipment of {shipment.quantity} {shipment.product} ordered on day "
+                    f"{shipment.ordered_day} was lost by the supplier (paid, not refunded)."
+                )
+            elif shipment.arrival_day == day:
                 episode.stock[shipment.product].add(shipment.quantity, SHELF_LIFE[shipment.product])
                 received[shipment.product] += shipment.quantity
                 received_totals[shipment.product] += shipment.quantity
@@ -388,11 +413,15 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
         rejected: list[dict[str, Any]] = []
         # ``transit`` is kept up to date with today's accepted orders (each product is ordered
         # at most once a day, so a product's count is final before its own order is checked).
+        supplier = scenario.supplier_rows[day]
         for index, product in enumerate(PRODUCTS):
             quantity = action.buy_quantities.get(product, 0)
             if quantity <= 0:
                 continue
-            cost = quantity * (COST_PRICE[product] + SHIPPING_COST_PER_UNIT[method])
+            extra_days, is_lost, cost_multiplier = supplier[index]
+            cost = quantity * (
+                COST_PRICE[product] * cost_multiplier + SHIPPING_COST_PER_UNIT[method]
+            )
             space = episode.capacity[product] - episode.stock[product].on_hand - transit[product]
             reason = None
             if cost > episode.cash:
@@ -411,8 +440,10 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
             episode.cash -= cost
             purchase_cost += cost
             totals["bought"][product] += quantity
-            arrival_day = day + int(scenario.lead_time[day, index, method_index])
-            episode.in_transit.append(Shipment(product, quantity, method, day, arrival_day))
+            arrival_day = day + int(scenario.lead_time[day, index, method_index]) + extra_days
+            episode.in_transit.append(
+                Shipment(product, quantity, method, day, arrival_day, is_lost)
+            )
             transit[product] += quantity
 
         # 5-6. Demand meets stock, oldest batch first.
@@ -486,6 +517,7 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
             expired=expired,
             liquidated=liquidated,
             received=received,
+            lost=lost,
             revenue=revenue,
             purchase_cost=purchase_cost,
             rejected=rejected,
@@ -531,6 +563,7 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
         expired: dict[str, int],
         liquidated: dict[str, int],
         received: dict[str, int],
+        lost: dict[str, int],
         revenue: float,
         purchase_cost: float,
         rejected: list[dict[str, Any]],
@@ -562,11 +595,13 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
                 },
                 "active_events": active_events,
                 "updated_deliveries": [s.public() for s in episode.in_transit],
+                "cost_notices": episode.scenario.cost_notices(episode.day),
                 "units_sold": sold,
                 "units_missed": missed,
                 "units_expired": expired,
                 "units_liquidated": liquidated,
                 "units_received": received,
+                "units_lost": lost,
                 "revenue_today": revenue,
                 "purchase_cost_today": purchase_cost,
                 "rejected_orders": rejected,

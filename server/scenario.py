@@ -27,7 +27,7 @@ from server.constants import (
     WEEKEND_MULTIPLIER,
 )
 from server.task_catalog import get_task
-from server.task_config import DemandShift
+from server.task_config import CostSpikes, DemandShift, SupplierDisruption
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,21 @@ class Scenario:
     unless the task has a demand shift)."""
     demand_shift: tuple[tuple[int, float], ...] = ()
     """Per product, the drawn ``(shift day, factor)`` of the task's demand shift; ``()``: none."""
+    arrival_delay: np.ndarray | None = None
+    """``[day, product]`` extra days (supplier disruption) added to the lead time of an order
+    placed that day; ``None``: all zero."""
+    lost: np.ndarray | None = None
+    """``[day, product]`` True where an order placed that day is lost (paid, never arrives);
+    ``None``: none."""
+    cost_multipliers: np.ndarray | None = None
+    """``[day, product]`` unit-cost multiplier of an order placed that day (cost spikes; not
+    shipping); ``None``: all 1."""
+    disruptions: tuple[tuple[str, int, int, int], ...] = ()
+    """The drawn disruptions: ``(product, first day, last day, extra days)``."""
+    cost_spikes: tuple[tuple[str, int, int, float], ...] = ()
+    """The drawn cost spikes: ``(product, first day, last day, factor)``."""
+    cost_notice_days: int = 0
+    """Days before its first day a cost spike appears in the observation's ``cost_notices``."""
     secret_tag: bytes | None = field(default=None, repr=False)
     """``None`` for the public scenario of ``(task, seed)``; for a scenario drawn with an
     operator secret, the HMAC mixed into its draw (it tells scenarios of different secrets
@@ -60,10 +75,38 @@ class Scenario:
     )
     """``demand_multipliers`` as Python numbers, likewise."""
 
+    supplier_rows: tuple[tuple[tuple[int, bool, float], ...], ...] = field(
+        init=False, repr=False, compare=False
+    )
+    """Per day and product ``(extra days, lost, cost multiplier)`` as Python values, for the
+    simulator's purchase stage."""
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_demand_rows", tuple(map(tuple, self.base_demand.tolist())))
         rows = tuple(map(tuple, self.demand_multipliers.tolist()))
         object.__setattr__(self, "demand_multiplier_rows", rows)
+        shape = (EPISODE_DAYS, len(PRODUCTS))
+        delay = (
+            np.zeros(shape, dtype=np.int64) if self.arrival_delay is None else self.arrival_delay
+        )
+        lost = np.zeros(shape, dtype=bool) if self.lost is None else self.lost
+        cost = np.ones(shape) if self.cost_multipliers is None else self.cost_multipliers
+        supplier = tuple(
+            tuple(zip(days, losses, costs, strict=True))
+            for days, losses, costs in zip(
+                delay.tolist(), lost.tolist(), cost.tolist(), strict=True
+            )
+        )
+        object.__setattr__(self, "supplier_rows", supplier)
+
+    def cost_notices(self, day: int) -> list[dict[str, object]]:
+        """The cost spikes announced to an agent deciding day ``day``: those starting within
+        ``cost_notice_days`` days and those under way (absolute days, like deliveries)."""
+        return [
+            {"product": product, "first_day": first, "last_day": last, "cost_multiplier": factor}
+            for product, first, last, factor in self.cost_spikes
+            if first - self.cost_notice_days <= day <= last
+        ]
 
 
 def validate_task_name(task_name: str) -> str:
@@ -118,9 +161,19 @@ def draw_scenario(
     lead_time = nominal + jitter
     lead_time.setflags(write=False)
     multipliers = demand_multiplier_table(task_name)
+    # The optional mechanics draw after everything else, in MECHANICS order, each only when
+    # its block is present: a task without them draws exactly as before.
     shift: tuple[tuple[int, float], ...] = ()
-    if task.demand_shift is not None:  # drawn last: tasks without a shift draw as before
+    if task.demand_shift is not None:
         multipliers, shift = _shifted(multipliers, task.demand_shift, rng)
+    delay = lost = None
+    disruptions: tuple[tuple[str, int, int, int], ...] = ()
+    if task.supplier_disruption is not None:
+        delay, lost, disruptions = _disrupted(task.supplier_disruption, rng)
+    costs = None
+    spikes: tuple[tuple[str, int, int, float], ...] = ()
+    if task.cost_spikes is not None:
+        costs, spikes = _cost_spikes(task.cost_spikes, rng)
     return Scenario(
         task_name=task_name,
         seed=seed,
@@ -128,6 +181,12 @@ def draw_scenario(
         lead_time=lead_time,
         demand_multipliers=multipliers,
         demand_shift=shift,
+        arrival_delay=delay,
+        lost=lost,
+        cost_multipliers=costs,
+        disruptions=disruptions,
+        cost_spikes=spikes,
+        cost_notice_days=task.cost_spikes.notice_days if task.cost_spikes else 0,
         secret_tag=tag,
     )
 
@@ -146,6 +205,52 @@ def _shifted(
         shift.append((day, factor))
     table.setflags(write=False)
     return table, tuple(shift)
+
+
+def _disrupted(
+    rule: SupplierDisruption, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, tuple[tuple[str, int, int, int], ...]]:
+    """The ``[day, product]`` delay and loss tables of a supplier disruption."""
+    n = len(PRODUCTS)
+    hit = rng.permutation(n)[: rule.products]
+    starts = rng.integers(rule.first_day, rule.last_day + 1, size=n)
+    lengths = rng.integers(rule.length[0], rule.length[1] + 1, size=n)
+    extra = rng.integers(rule.extra_days[0], rule.extra_days[1] + 1, size=n)
+    chance = rng.random((EPISODE_DAYS, n))
+    delay = np.zeros((EPISODE_DAYS, n), dtype=np.int64)
+    lost = np.zeros((EPISODE_DAYS, n), dtype=bool)
+    found = []
+    for index in sorted(hit.tolist()):
+        first = int(starts[index])
+        last = min(first + int(lengths[index]) - 1, EPISODE_DAYS - 1)
+        delay[first : last + 1, index] = extra[index]
+        lost[first : last + 1, index] = chance[first : last + 1, index] < rule.loss_chance
+        found.append((PRODUCTS[index], first, last, int(extra[index])))
+    delay.setflags(write=False)
+    lost.setflags(write=False)
+    return delay, lost, tuple(found)
+
+
+def _cost_spikes(
+    rule: CostSpikes, rng: np.random.Generator
+) -> tuple[np.ndarray, tuple[tuple[str, int, int, float], ...]]:
+    """The ``[day, product]`` unit-cost multiplier table of the cost spikes; where two spikes
+    of a product overlap, the later drawn one holds."""
+    products = rng.integers(0, len(PRODUCTS), size=rule.count)
+    starts = rng.integers(rule.first_day, rule.last_day + 1, size=rule.count)
+    lengths = rng.integers(rule.length[0], rule.length[1] + 1, size=rule.count)
+    picks = rng.integers(0, len(rule.factors), size=rule.count)
+    table = np.ones((EPISODE_DAYS, len(PRODUCTS)))
+    spikes = []
+    for index, first, length, pick in zip(
+        products.tolist(), starts.tolist(), lengths.tolist(), picks.tolist(), strict=True
+    ):
+        last = min(first + length - 1, EPISODE_DAYS - 1)
+        factor = float(rule.factors[pick])
+        table[first : last + 1, index] = factor
+        spikes.append((PRODUCTS[index], first, last, factor))
+    table.setflags(write=False)
+    return table, tuple(spikes)
 
 
 def event_is_active(start_day: int, day: int) -> bool:

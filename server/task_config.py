@@ -38,6 +38,10 @@ TASK_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 MAX_SEED = 2**63
 
 
+MECHANICS = ("demand_shift", "supplier_disruption", "cost_spikes")
+"""The optional rule blocks of a task file, in the order their draws are made."""
+
+
 class TaskFileError(ValueError):
     """A task file that cannot be used; the message names the file and the field."""
 
@@ -80,6 +84,97 @@ class DemandShift(BaseModel):
         return self
 
 
+def _day_range(value: tuple[int, int], name: str, low: int, high: int) -> tuple[int, int]:
+    """Check an inclusive ``[low, high]`` pair of whole numbers within ``low..high``."""
+    first, last = value
+    if not low <= first <= last <= high:
+        raise ValueError(f"{name} must be [a, b] with {low} <= a <= b <= {high}, got {list(value)}")
+    return value
+
+
+class SupplierDisruption(BaseModel):
+    """Supplier trouble on some products, unannounced, drawn at reset.
+
+    ``products`` distinct products are hit. For each, a window of ``length`` days (drawn on
+    ``length[0]..length[1]``) starting on a day drawn on ``first_day..last_day`` (cut at the
+    last day of the month); every order of that product placed in the window arrives
+    ``extra_days`` (drawn once per product) later than its drawn lead time, and each such order
+    day is lost outright with probability ``loss_chance`` (paid, never delivered). The exact
+    draw order is in ``docs/tasks.md``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    products: StrictInt = Field(ge=1, le=len(PRODUCTS))
+    first_day: StrictInt = Field(ge=0, le=EPISODE_DAYS - 1)
+    last_day: StrictInt = Field(ge=0, le=EPISODE_DAYS - 1)
+    length: tuple[StrictInt, StrictInt]
+    extra_days: tuple[StrictInt, StrictInt]
+    loss_chance: float = Field(ge=0.0, le=1.0)
+
+    @field_validator("length")
+    @classmethod
+    def _length_range(cls, value: tuple[int, int]) -> tuple[int, int]:
+        return _day_range(value, "length", 1, EPISODE_DAYS)
+
+    @field_validator("extra_days")
+    @classmethod
+    def _extra_range(cls, value: tuple[int, int]) -> tuple[int, int]:
+        return _day_range(value, "extra_days", 0, EPISODE_DAYS)
+
+    @field_validator("loss_chance", mode="before")
+    @classmethod
+    def _chance_is_a_number(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"must be a number, got {value!r}")
+        return float(value)
+
+    @model_validator(mode="after")
+    def _ordered_days(self) -> SupplierDisruption:
+        if self.first_day > self.last_day:
+            raise ValueError(f"first_day {self.first_day} is after last_day {self.last_day}")
+        return self
+
+
+class CostSpikes(BaseModel):
+    """Announced rises of a product's unit cost, drawn at reset.
+
+    ``count`` spikes, each on a product drawn uniformly (repeats allowed), starting on a day
+    drawn on ``first_day..last_day``, lasting ``length`` days (drawn on the pair, cut at the
+    month's end), multiplying the unit cost (not shipping) by a factor drawn from ``factors``.
+    Where spikes of a product overlap, the later drawn one holds (a factor below 1 is a
+    supplier's sale). Each spike is shown in the observation's
+    ``cost_notices`` from ``notice_days`` days before it starts until it ends.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    count: StrictInt = Field(ge=1, le=20)
+    first_day: StrictInt = Field(ge=0, le=EPISODE_DAYS - 1)
+    last_day: StrictInt = Field(ge=0, le=EPISODE_DAYS - 1)
+    length: tuple[StrictInt, StrictInt]
+    factors: tuple[float, ...] = Field(min_length=1, max_length=20)
+    notice_days: StrictInt = Field(ge=0, le=EPISODE_DAYS)
+
+    @field_validator("length")
+    @classmethod
+    def _length_range(cls, value: tuple[int, int]) -> tuple[int, int]:
+        return _day_range(value, "length", 1, EPISODE_DAYS)
+
+    @field_validator("factors")
+    @classmethod
+    def _positive_factors(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(isinstance(f, bool) or not 0 < f <= 10 for f in value):
+            raise ValueError(f"every factor must be in (0, 10], got {list(value)}")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered_days(self) -> CostSpikes:
+        if self.first_day > self.last_day:
+            raise ValueError(f"first_day {self.first_day} is after last_day {self.last_day}")
+        return self
+
+
 class TaskConfig(BaseModel):
     """One task. Frozen: the simulator, the grader and the agents share one instance."""
 
@@ -101,6 +196,10 @@ class TaskConfig(BaseModel):
     """Event name -> the day it starts (active that day and the next)."""
     demand_shift: DemandShift | None = None
     """Optional unannounced demand level shift (``DemandShift``)."""
+    supplier_disruption: SupplierDisruption | None = None
+    """Optional late and lost shipments (``SupplierDisruption``)."""
+    cost_spikes: CostSpikes | None = None
+    """Optional announced unit-cost rises (``CostSpikes``)."""
 
     @field_validator("starting_cash", mode="before")
     @classmethod
@@ -193,11 +292,11 @@ class TaskConfig(BaseModel):
             },
             "base_demand": {p: [low, high] for p, (low, high) in self.base_demand.items()},
             "events": dict(self.events),
-            **(
-                {"demand_shift": self.demand_shift.model_dump(mode="json")}
-                if self.demand_shift
-                else {}
-            ),
+            **{
+                rule: getattr(self, rule).model_dump(mode="json")
+                for rule in MECHANICS
+                if getattr(self, rule) is not None
+            },
         }
 
     @cached_property

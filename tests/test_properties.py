@@ -1,7 +1,8 @@
 """Properties of every trajectory, over hundreds of random action sequences per task.
 
 Ledgers are kept from the observations alone (what was ordered and not rejected, sold,
-expired, liquidated, received) and checked against the stock and cash the simulator shows.
+expired, liquidated, received, lost by the supplier) and checked against the stock and cash
+the simulator shows.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from hypothesis import strategies as st
 
 from models import InventoryAction, InventoryObservation
 from server.constants import (
+    COST_PRICE,
     DELIVERY_METHODS,
     ELASTICITY,
     EPISODE_DAYS,
     EVENT_MULTIPLIERS,
     PRODUCTS,
+    SHIPPING_COST_PER_UNIT,
     TASK_NAMES,
     WEEKEND_DAYS,
     WEEKEND_MULTIPLIER,
@@ -45,7 +48,8 @@ MANY = settings(
 )
 FEW = settings(MANY, max_examples=30)
 ALL_TASKS = task_names()
-"""Every built-in task: the brief's three and those with extra mechanics (demand shift)."""
+"""Every built-in task: the brief's three (medium and hard with supplier disruptions and cost
+spikes) and those with extra mechanics (demand shift)."""
 
 products = st.sampled_from(PRODUCTS)
 units = st.one_of(st.integers(0, 15), st.integers(0, 200), st.integers(0, 5000))
@@ -77,14 +81,21 @@ def check_episode(task_name: str, seed: int | None, plan: Sequence[InventoryActi
     starting_cash = observation.total_cash
     start_units = {product: on_hand(observation, product) for product in PRODUCTS}
     bought = dict.fromkeys(PRODUCTS, 0)
-    gone = dict.fromkeys(PRODUCTS, 0)  # sold + expired + liquidated
+    gone = dict.fromkeys(PRODUCTS, 0)  # sold + expired + liquidated + lost
+    scenario = env.scenario
     revenue = purchases = 0.0
     for day, action in enumerate(plan):
         observation = env.step(action)
         rejected = {order["product"] for order in observation.rejected_orders}
+        paid = 0.0
         for product, quantity in action.buy_quantities.items():
             if quantity > 0 and product not in rejected:
                 bought[product] += quantity
+                unit = COST_PRICE[product] * float(
+                    scenario.supplier_rows[day][PRODUCTS.index(product)][2]
+                )
+                paid += quantity * (unit + SHIPPING_COST_PER_UNIT[action.delivery_method])
+        assert math.isclose(observation.purchase_cost_today, paid, abs_tol=1e-6)
         revenue += observation.revenue_today
         purchases += observation.purchase_cost_today
 
@@ -104,6 +115,7 @@ def check_episode(task_name: str, seed: int | None, plan: Sequence[InventoryActi
                 observation.units_expired,
                 observation.units_liquidated,
                 observation.units_received,
+                observation.units_lost,
             ):
                 assert table[product] >= 0
             assert (
@@ -115,6 +127,7 @@ def check_episode(task_name: str, seed: int | None, plan: Sequence[InventoryActi
                 observation.units_sold[product]
                 + observation.units_expired[product]
                 + observation.units_liquidated[product]
+                + observation.units_lost[product]
             )
             stocked = on_hand(observation, product)
             moving = in_transit(observation, product)
@@ -129,6 +142,9 @@ def check_episode(task_name: str, seed: int | None, plan: Sequence[InventoryActi
     totals = env.state.totals
     for product in PRODUCTS:
         assert totals["bought"][product] == bought[product]
+        assert totals["lost"][product] <= totals["bought"][product] - totals["received"][product]
+        if scenario.lost is None:
+            assert totals["lost"][product] == 0
 
 
 def trajectory(task_name: str, seed: int | None, plan: Sequence[InventoryAction]) -> list[str]:
@@ -215,6 +231,8 @@ def test_every_policy_faces_the_same_base_demand(
                 )
         assert np.array_equal(env.scenario.base_demand, fresh.base_demand)
         assert np.array_equal(env.scenario.lead_time, fresh.lead_time)
+        assert env.scenario.supplier_rows == fresh.supplier_rows  # delays, losses, costs
+        assert env.scenario.cost_spikes == fresh.cost_spikes
 
 
 # A fixed, busy plan for the cross-process check: every field used, big orders included.

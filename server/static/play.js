@@ -371,6 +371,16 @@ function eventChip(name, countdown, day) {
   return { text: `${label}: days ${day + countdown}–${lastDay}`, className: "chip" };
 }
 
+// An announced supplier cost change: the unit cost of orders placed on its days.
+function costChip(notice, day) {
+  const days = notice.first_day === notice.last_day
+    ? `day ${notice.first_day}` : `days ${notice.first_day}–${notice.last_day}`;
+  return {
+    text: `${notice.product} unit cost ×${notice.cost_multiplier}: ${days}`,
+    className: notice.first_day <= day ? "chip active" : "chip",
+  };
+}
+
 function renderStatus(obs, reward) {
   const days = CONFIG.episode_days;
   $("stat-day").textContent = episode.done
@@ -425,8 +435,11 @@ function renderToday(obs) {
   );
   listItems(
     $("events"),
-    Object.entries(obs.updated_events ?? {}).map(([name, countdown]) =>
-      eventChip(name, countdown, obs.current_day)),
+    [
+      ...Object.entries(obs.updated_events ?? {}).map(([name, countdown]) =>
+        eventChip(name, countdown, obs.current_day)),
+      ...(obs.cost_notices ?? []).map((notice) => costChip(notice, obs.current_day)),
+    ],
     "No events in this task.",
   );
   const body = $("deliveries");
