@@ -7,6 +7,11 @@ worker thread, two solves at once pushed an honest client's ``/health`` p99 to ~
 run in a pool of spawned processes, one per background job slot; without it (in-process use,
 tests of the grader, scripts) they run in the calling thread as before. Results are the same
 either way: the solver is deterministic and the scenario travels with the request.
+
+Starting the pool is itself seconds of CPU (each worker is a fresh interpreter that imports
+numpy and scipy); left to the first uncached grade, it landed in the middle of a grader
+flood and doubled the honest client's ``/health`` p99 (docs/reliability.md). ``warm``
+starts the workers and loads the solver at server start instead (``WARM_SOLVERS``).
 """
 
 from __future__ import annotations
@@ -46,6 +51,20 @@ def _executor() -> ProcessPoolExecutor | None:
                 max_workers=_workers, mp_context=get_context("spawn"), initializer=_lower_priority
             )
         return _pool
+
+
+def _load_solver() -> None:
+    """Import what a solve imports (runs in a worker, at its lower priority)."""
+    from scipy.optimize import milp  # noqa: F401
+    from scipy.sparse import coo_matrix  # noqa: F401
+
+
+def warm() -> None:
+    """Start every worker and load the solver in it now, without waiting for them."""
+    pool = _executor()
+    if pool is not None:
+        for _ in range(_workers):
+            pool.submit(_load_solver)
 
 
 def solve(task_name: str, seed: int, scenario: Scenario | None = None) -> CeilingSolution:
