@@ -19,12 +19,15 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
 from server.ceiling import CeilingSolution, solve_ceiling
 from server.scenario import Scenario
 
+PARENT_POLL_S = 1.0
+"""How often a worker checks that the server that started it still runs."""
 _lock = threading.Lock()
 _workers = 0
 _pool: ProcessPoolExecutor | None = None
@@ -37,10 +40,19 @@ def enable(workers: int) -> None:
         _workers = max(0, int(workers))
 
 
-def _lower_priority() -> None:
-    """Workers yield the CPU to the serving process: its requests are short, solves are not."""
+def _start_worker(parent: int) -> None:
+    """Workers yield the CPU to the serving process (its requests are short, solves are not)
+    and exit when it is gone: a server stopped or killed without shutting the pool down left
+    them waiting on each other's end of the task queue, ~100 MB each, for good."""
     with contextlib.suppress(OSError, AttributeError):
         os.nice(10)
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    os._exit(0)
 
 
 def _executor() -> ProcessPoolExecutor | None:
@@ -48,7 +60,10 @@ def _executor() -> ProcessPoolExecutor | None:
     with _lock:
         if _pool is None and _workers > 0:
             _pool = ProcessPoolExecutor(
-                max_workers=_workers, mp_context=get_context("spawn"), initializer=_lower_priority
+                max_workers=_workers,
+                mp_context=get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(os.getpid(),),
             )
         return _pool
 

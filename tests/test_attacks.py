@@ -280,9 +280,10 @@ def children_with_solver(pid: int) -> list[int]:
     return found
 
 
-def test_solver_workers_start_with_the_server_not_in_the_first_grader_flood() -> None:
+def test_solver_workers_start_with_the_server_and_end_with_it() -> None:
     """Starting a solver process is seconds of CPU; in the middle of a grader flood it
-    doubled the honest /health p99 (docs/reliability.md). WARM_SOLVERS starts them at boot."""
+    doubled the honest /health p99 (docs/security.md). WARM_SOLVERS starts them at boot, and
+    they exit with the server (even killed) instead of lingering."""
     server = LiveServer({"WARM_SOLVERS": "true", "MAX_BACKGROUND_JOBS": "1"})
     try:
         server.url  # noqa: B018 - waits for /health; nothing is graded
@@ -290,9 +291,15 @@ def test_solver_workers_start_with_the_server_not_in_the_first_grader_flood() ->
         deadline = time.monotonic() + 60
         while not children_with_solver(server.process.pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert len(children_with_solver(server.process.pid)) == 1
+        workers = children_with_solver(server.process.pid)
+        assert len(workers) == 1
+        server.process.kill()  # no shutdown of the pool at all
     finally:
         server.stop()
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "workers outlived it"
 
 
 def test_abandoned_grader_requests_are_dropped(attack_server: LiveServer) -> None:
