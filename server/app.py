@@ -154,6 +154,8 @@ def main() -> None:
     from server.http_protocol import deadline_protocol, raise_open_file_limit
 
     solver_pool.enable(SETTINGS.max_background_jobs)  # ceiling solves off the event loop's GIL
+    if SETTINGS.warm_solvers:
+        solver_pool.warm()  # not in the middle of the first grader flood
     max_connections = raise_open_file_limit(SETTINGS.max_connections)
     limits = dataclasses.replace(SETTINGS, max_connections=max_connections)
     uvicorn.run(

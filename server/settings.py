@@ -85,6 +85,7 @@ class ServerSettings:
     http_episode_evict_idle_s: float = 300.0
     latest_episode_fallback: bool = True
     max_jobs_per_client: int = 4
+    warm_solvers: bool = True
     header_timeout_s: float = 10.0
     body_timeout_s: float = 30.0
     keep_alive_s: float = 5.0
@@ -103,7 +104,8 @@ class ServerSettings:
         docs/security.md (``FORWARDED_ALLOW_IPS``, ``MAX_WS_SESSIONS_PER_CLIENT``,
         ``WS_IDLE_TIMEOUT_SECONDS``, ``MAX_HTTP_EPISODES_PER_CLIENT``,
         ``HTTP_EPISODE_EVICT_IDLE_SECONDS``, ``LATEST_EPISODE_FALLBACK``,
-        ``MAX_JOBS_PER_CLIENT``, ``HEADER_TIMEOUT_SECONDS``, ``BODY_TIMEOUT_SECONDS``,
+        ``MAX_JOBS_PER_CLIENT``, ``WARM_SOLVERS``, ``HEADER_TIMEOUT_SECONDS``,
+        ``BODY_TIMEOUT_SECONDS``,
         ``TIMEOUT_KEEP_ALIVE_SECONDS``, ``MAX_CONNECTIONS``, ``MAX_UI_SOCKETS``,
         ``MAX_UI_SOCKETS_PER_CLIENT``, ``UI_SEND_TIMEOUT_SECONDS``, ``ALLOW_UPLOADS``),
         ``SCENARIO_SECRET`` (at least 16 characters), ``MAX_HIDDEN_SEEDS``,
@@ -153,6 +155,7 @@ class ServerSettings:
             max_jobs_per_client=_int_var(
                 env, "MAX_JOBS_PER_CLIENT", defaults.max_jobs_per_client, 1
             ),
+            warm_solvers=_bool_var(env, "WARM_SOLVERS", defaults.warm_solvers),
             header_timeout_s=_float_var(
                 env, "HEADER_TIMEOUT_SECONDS", defaults.header_timeout_s, 0.1
             ),

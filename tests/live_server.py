@@ -29,8 +29,10 @@ QUIET_ENV = {
     "MAX_HTTP_EPISODES_PER_CLIENT": "100000",
     "MAX_WS_SESSIONS_PER_CLIENT": "100000",
     "MAX_JOBS_PER_CLIENT": "100000",
+    "WARM_SOLVERS": "false",
 }
-"""Defaults for test servers: web interface off, no analytics calls, no access log, and no
+"""Defaults for test servers: web interface off, no analytics calls, no access log, no solver
+processes started before a test grades (most never do), and no
 per-client limits (a suite plays many clients' worth from one address; tests/test_attacks.py
 sets them and connects from several addresses)."""
 WEB_ENV = {"ENABLE_WEB_INTERFACE": "true"}
