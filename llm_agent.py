@@ -215,6 +215,12 @@ def _mechanics_lines(task: Mapping[str, Any]) -> str:
             f"- Unit-cost spikes (x{spikes['factors']}, {spikes['count']} per month) are "
             f"announced {spikes['notice_days']} days ahead in 'Supplier cost notices'; buy ahead."
         )
+    if forecast := task.get("event_forecast"):
+        low, high = forecast["start_offsets"]
+        lines.append(
+            f"- The event days are forecasts: each event starts {low} to {high} days from its "
+            f"announced day and its effect is x{forecast['size_factors']} of the published one."
+        )
     return "\nRisks:\n" + "\n".join(lines) if lines else ""
 
 

@@ -280,12 +280,14 @@ class InventoryObservation(Observation):
         description="Warehouse space left per product: capacity - on hand - in transit"
     )
     updated_events: dict[str, int] = Field(
-        description="Days until each event starts, counted from the next step: 0 = starts on "
+        description="Days until each event starts as announced (a forecast on tasks with "
+        "event_forecast), counted from the next step: 0 = starts on "
         "the next step; an event lasts 2 days, so it is active on the next step when the "
         "value is 0 or -1, and over when it is -2 or less"
     )
     active_events: list[str] = Field(
-        default_factory=list, description="Events that were active on the day just simulated"
+        default_factory=list,
+        description="Events that were active on the day just simulated (their real days)",
     )
     updated_deliveries: list[dict[str, Any]] = Field(
         description="In-transit shipments: product, quantity, method, ordered_day, "

@@ -11,7 +11,8 @@ Variables, per day ``t`` (0..29), product ``p`` and shipping method ``m``:
 
 * ``x[t,p,m]`` units ordered, arriving on ``t + lead_time[t,p,m] + arrival_delay[t,p]`` (the
   drawn tables; the delay is a supplier disruption's), at unit cost
-  ``cost * cost_multipliers[t,p] + shipping[m]`` (cost spikes).
+  ``cost * cost_multipliers[t,p] + shipping[m]`` (cost spikes). Demand reads the scenario's
+  realized ``demand_multipliers`` (demand shift, events at their real days and sizes).
 * ``y[t,m]`` binary, the day's one delivery method: ``x[t,p,m] <= capacity_p * y[t,m]``,
   ``sum_m y[t,m] <= 1`` -- exactly the action's single ``delivery_method``.
 * units sold, split into segments of the revenue bound (see *Prices*).

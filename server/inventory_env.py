@@ -34,7 +34,9 @@ Termination
     ``EpisodeStateError`` and changes nothing.
 
 Step order (day ``t`` = the observation's ``current_day``)
-    1. events: today's weekend and event multipliers from the countdowns;
+    1. events: today's weekend and event multipliers (``Scenario.demand_multipliers``: the
+       realized calendar, which differs from the announced countdowns on tasks with an event
+       forecast error);
     2. expired grocery batches (0 selling days left) are removed;
     3. shipments due on day ``t`` arrive; grocery batches get the full shelf life; a
        shipment the supplier lost (``Scenario.lost`` of its order day) vanishes instead,
@@ -312,7 +314,9 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
             capacity=dict(task.capacity),
             events=events,
             stock=stock,
-            active_events=_active_events_by_day(tuple(events.items())),
+            active_events=_active_events_by_day(
+                tuple((name, start) for name, start, _ in scenario.events)
+            ),
             score_floor=floor,
             score_span=span,
         )

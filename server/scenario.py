@@ -27,7 +27,13 @@ from server.constants import (
     WEEKEND_MULTIPLIER,
 )
 from server.task_catalog import get_task
-from server.task_config import CostSpikes, DemandShift, SupplierDisruption
+from server.task_config import (
+    CostSpikes,
+    DemandShift,
+    EventForecast,
+    SupplierDisruption,
+    TaskConfig,
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,9 @@ class Scenario:
     """The drawn cost spikes: ``(product, first day, last day, factor)``."""
     cost_notice_days: int = 0
     """Days before its first day a cost spike appears in the observation's ``cost_notices``."""
+    events: tuple[tuple[str, int, float], ...] = ()
+    """The realized events: ``(name, start day, size factor)``, in the task's order; the
+    announced calendar with factor 1 unless the task has an event forecast error."""
     secret_tag: bytes | None = field(default=None, repr=False)
     """``None`` for the public scenario of ``(task, seed)``; for a scenario drawn with an
     operator secret, the HMAC mixed into its draw (it tells scenarios of different secrets
@@ -160,12 +169,11 @@ def draw_scenario(
     base_demand.setflags(write=False)
     lead_time = nominal + jitter
     lead_time.setflags(write=False)
-    multipliers = demand_multiplier_table(task_name)
     # The optional mechanics draw after everything else, in MECHANICS order, each only when
     # its block is present: a task without them draws exactly as before.
     shift: tuple[tuple[int, float], ...] = ()
     if task.demand_shift is not None:
-        multipliers, shift = _shifted(multipliers, task.demand_shift, rng)
+        shift = _draw_shift(task.demand_shift, rng)
     delay = lost = None
     disruptions: tuple[tuple[str, int, int, int], ...] = ()
     if task.supplier_disruption is not None:
@@ -174,6 +182,10 @@ def draw_scenario(
     spikes: tuple[tuple[str, int, int, float], ...] = ()
     if task.cost_spikes is not None:
         costs, spikes = _cost_spikes(task.cost_spikes, rng)
+    events = tuple((name, start, 1.0) for name, start in task.events.items())
+    if task.event_forecast is not None:
+        events = _realized_events(task, task.event_forecast, rng)
+    multipliers = _shifted(_multiplier_table(events), shift)
     return Scenario(
         task_name=task_name,
         seed=seed,
@@ -187,24 +199,46 @@ def draw_scenario(
         disruptions=disruptions,
         cost_spikes=spikes,
         cost_notice_days=task.cost_spikes.notice_days if task.cost_spikes else 0,
+        events=events,
         secret_tag=tag,
     )
 
 
-def _shifted(
-    multipliers: np.ndarray, rule: DemandShift, rng: np.random.Generator
-) -> tuple[np.ndarray, tuple[tuple[int, float], ...]]:
-    """The multiplier table with each product's level shifted from its drawn day on."""
+def _draw_shift(rule: DemandShift, rng: np.random.Generator) -> tuple[tuple[int, float], ...]:
+    """Per product, the demand shift's ``(day, factor)``."""
     days = rng.integers(rule.first_day, rule.last_day + 1, size=len(PRODUCTS))
     picks = rng.integers(0, len(rule.factors), size=len(PRODUCTS))
+    return tuple(
+        (day, float(rule.factors[pick]))
+        for day, pick in zip(days.tolist(), picks.tolist(), strict=True)
+    )
+
+
+def _shifted(multipliers: np.ndarray, shift: tuple[tuple[int, float], ...]) -> np.ndarray:
+    """The multiplier table with each product's level shifted from its drawn day on."""
+    if not shift:
+        return multipliers
     table = multipliers.copy()
-    shift = []
-    for index, (day, pick) in enumerate(zip(days.tolist(), picks.tolist(), strict=True)):
-        factor = float(rule.factors[pick])
+    for index, (day, factor) in enumerate(shift):
         table[day:, index] *= factor
-        shift.append((day, factor))
     table.setflags(write=False)
-    return table, tuple(shift)
+    return table
+
+
+def _realized_events(
+    task: TaskConfig, rule: EventForecast, rng: np.random.Generator
+) -> tuple[tuple[str, int, float], ...]:
+    """Each event's realized ``(name, start, size factor)``: announced start + a drawn offset
+    (kept within the month), and a drawn factor on its effect."""
+    count = len(task.events)
+    offsets = rng.integers(rule.start_offsets[0], rule.start_offsets[1] + 1, size=count)
+    picks = rng.integers(0, len(rule.size_factors), size=count)
+    return tuple(
+        (name, min(max(start + offset, 0), EPISODE_DAYS - 1), float(rule.size_factors[pick]))
+        for (name, start), offset, pick in zip(
+            task.events.items(), offsets.tolist(), picks.tolist(), strict=True
+        )
+    )
 
 
 def _disrupted(
@@ -259,20 +293,29 @@ def event_is_active(start_day: int, day: int) -> bool:
 
 
 def demand_multiplier_table(task_name: str) -> np.ndarray:
-    """``[day, product]`` weekend x event multipliers of a task (no randomness)."""
-    return _multiplier_table(tuple(get_task(task_name).events.items()))
+    """``[day, product]`` weekend x event multipliers of a task's announced calendar (no
+    randomness)."""
+    events = get_task(task_name).events.items()
+    return _multiplier_table(tuple((name, start, 1.0) for name, start in events))
+
+
+def event_multiplier(name: str, product: str, factor: float) -> float:
+    """An event's demand multiplier for ``product`` with its effect scaled by ``factor``
+    (1: the published multiplier, exactly)."""
+    published = EVENT_MULTIPLIERS[name].get(product, 1.0)
+    return published if factor == 1.0 else 1.0 + (published - 1.0) * factor
 
 
 @cache
-def _multiplier_table(events: tuple[tuple[str, int], ...]) -> np.ndarray:
+def _multiplier_table(events: tuple[tuple[str, int, float], ...]) -> np.ndarray:
     """Cached by the event calendar itself, so a changed task file never reads a stale table."""
     table = np.ones((EPISODE_DAYS, len(PRODUCTS)))
     for day in range(EPISODE_DAYS):
         if day % 7 in WEEKEND_DAYS:
             table[day, :] *= WEEKEND_MULTIPLIER
-        for name, start_day in events:
+        for name, start_day, factor in events:
             if event_is_active(start_day, day):
                 for index, product in enumerate(PRODUCTS):
-                    table[day, index] *= EVENT_MULTIPLIERS[name].get(product, 1.0)
+                    table[day, index] *= event_multiplier(name, product, factor)
     table.setflags(write=False)
     return table

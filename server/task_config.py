@@ -38,7 +38,7 @@ TASK_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 MAX_SEED = 2**63
 
 
-MECHANICS = ("demand_shift", "supplier_disruption", "cost_spikes")
+MECHANICS = ("demand_shift", "supplier_disruption", "cost_spikes", "event_forecast")
 """The optional rule blocks of a task file, in the order their draws are made."""
 
 
@@ -175,6 +175,34 @@ class CostSpikes(BaseModel):
         return self
 
 
+class EventForecast(BaseModel):
+    """The event calendar is a forecast: each event's realized start and size differ.
+
+    For each event of the task (in the file's order) an offset is drawn on
+    ``start_offsets[0]..start_offsets[1]`` and a factor from ``size_factors``: the event
+    starts ``offset`` days after its announced day (kept within the month) and each of its
+    demand multipliers ``m`` becomes ``1 + (m - 1) * factor`` (the effect, up or down, scaled).
+    Agents see the announced calendar and this rule, never the draws.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start_offsets: tuple[StrictInt, StrictInt]
+    size_factors: tuple[float, ...] = Field(min_length=1, max_length=20)
+
+    @field_validator("start_offsets")
+    @classmethod
+    def _offset_range(cls, value: tuple[int, int]) -> tuple[int, int]:
+        return _day_range(value, "start_offsets", -7, 7)
+
+    @field_validator("size_factors")
+    @classmethod
+    def _factor_range(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(isinstance(f, bool) or not 0 <= f <= 5 for f in value):
+            raise ValueError(f"every factor must be in [0, 5], got {list(value)}")
+        return value
+
+
 class TaskConfig(BaseModel):
     """One task. Frozen: the simulator, the grader and the agents share one instance."""
 
@@ -200,6 +228,8 @@ class TaskConfig(BaseModel):
     """Optional late and lost shipments (``SupplierDisruption``)."""
     cost_spikes: CostSpikes | None = None
     """Optional announced unit-cost rises (``CostSpikes``)."""
+    event_forecast: EventForecast | None = None
+    """Optional error of the event calendar's timing and size (``EventForecast``)."""
 
     @field_validator("starting_cash", mode="before")
     @classmethod

@@ -82,9 +82,12 @@ class TaskDir:
     def add(self, name: str, base: str | None = "easy", **fields: Any) -> Path:
         """Write ``<name>.toml``: built-in ``base`` (or nothing) with ``fields`` replaced
         (published form: batches as ``[quantity, days_left]``; per-product tables replace only
-        the products given), then reload the catalog."""
+        the products given; ``None`` drops a field), then reload the catalog."""
         data = builtin_file_data(base) if base else {}
         for key, value in file_form(fields).items():
+            if value is None:
+                data.pop(key, None)
+                continue
             per_product = key in ("capacity", "starting_stock", "base_demand")
             data[key] = {**data.get(key, {}), **value} if per_product else value
         path = self.write(name, toml_text(data))

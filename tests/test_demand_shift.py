@@ -33,8 +33,15 @@ def test_demand_halves_from_the_shift_day_on(task_dir: TaskDir) -> None:
 
 
 def test_the_shift_is_drawn_last_and_changes_only_the_multipliers(task_dir: TaskDir) -> None:
-    # "calm" is volatile without the shift: same seed stream, same demand ranges
-    task_dir.add("calm", base="medium", seed_stream=get_task("volatile").seed_stream)
+    # "calm" is volatile without the shift: same seed stream, same demand ranges and calendar
+    task_dir.add(
+        "calm",
+        base="medium",
+        seed_stream=get_task("volatile").seed_stream,
+        supplier_disruption=None,
+        cost_spikes=None,
+        event_forecast=None,
+    )
     rule = get_task("volatile").demand_shift
     assert rule is not None
     for seed in range(5):

@@ -38,6 +38,7 @@ from server.constants import (
 from server.demand import demand_units, highest_price_selling, max_price_for_units
 from server.scenario import draw_scenario
 from server.task_catalog import get_task
+from server.task_config import MECHANICS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SEEDS = tuple(range(20))
@@ -217,6 +218,30 @@ def test_clairvoyant_plan_earns_nearly_the_ceiling(records: _Records, task: str,
     assert record["tightness"] >= required, record
     assert record["replayed_profit"] <= record["plan_profit"] + TOLERANCE
     assert record["plan_profit"] <= record["ceiling"] + TOLERANCE
+
+
+def test_the_scenarios_cover_every_mechanic() -> None:
+    """The policies above are played on tasks with every optional mechanic (medium and hard:
+    supplier disruptions, cost spikes, event forecast error; volatile: demand shift)."""
+    covered = {rule for task, _ in SCENARIOS for rule in MECHANICS if getattr(get_task(task), rule)}
+    assert covered == set(MECHANICS)
+
+
+@pytest.mark.parametrize("task", ("medium", "hard"))
+def test_the_clairvoyant_plan_never_orders_what_the_supplier_loses(
+    records: _Records, task: str
+) -> None:
+    """The ceiling leaves lost orders out, so its plan places none; and it does see the
+    losses: some default or sweep scenario has lost order days."""
+    seen_losses = False
+    for seed in (get_task(task).default_seed, *SEEDS[:5]):
+        scenario = draw_scenario(task, seed)
+        assert scenario.lost is not None
+        seen_losses = seen_losses or bool(scenario.lost.any())
+        for day, action in enumerate(_plan(records[task, seed])):
+            for product in action.buy_quantities:
+                assert not scenario.lost[day, PRODUCTS.index(product)], (seed, day, product)
+    assert seen_losses
 
 
 # ------------------------------------------------------------------- determinism and API

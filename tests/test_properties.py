@@ -194,19 +194,21 @@ def test_interleaved_environments_equal_each_alone(
 
 
 def expected_demand(
-    task_name: str,
+    events: tuple[tuple[str, int, float], ...],
     base: int,
     day: int,
     product: str,
     multiplier: float,
     shift: tuple[tuple[int, float], ...] = (),
 ) -> int:
-    """Demand from the brief's formula, built from the constants (round half up), times the
-    drawn demand shift's factor from its day on."""
+    """Demand from the brief's formula, built from the constants (round half up), with the
+    realized events (start, effect scaled by the forecast error's factor), times the drawn
+    demand shift's factor from its day on."""
     factor = WEEKEND_MULTIPLIER if day % 7 in WEEKEND_DAYS else 1.0
-    for event, start in get_task(task_name).events.items():
+    for event, start, size in events:
         if start <= day < start + 2:
-            factor *= EVENT_MULTIPLIERS[event].get(product, 1.0)
+            published = EVENT_MULTIPLIERS[event].get(product, 1.0)
+            factor *= published if size == 1.0 else 1.0 + (published - 1.0) * size
     if shift and day >= shift[PRODUCTS.index(product)][0]:
         factor *= shift[PRODUCTS.index(product)][1]
     return math.floor(base * factor * multiplier ** -ELASTICITY[product] + 0.5)
@@ -218,6 +220,10 @@ def test_every_policy_faces_the_same_base_demand(
     task_name: str, seed: int | None, plans: tuple[list[InventoryAction], list[InventoryAction]]
 ) -> None:
     fresh = draw_scenario(task_name, seed)
+    announced = get_task(task_name).events
+    assert [(name, start) for name, start, _ in fresh.events] == list(announced.items()) or (
+        get_task(task_name).event_forecast is not None
+    )
     for plan in plans:
         env = InventoryEnvironment()
         env.reset(task_name=task_name, seed=seed)
@@ -227,7 +233,7 @@ def test_every_policy_faces_the_same_base_demand(
                 base = int(fresh.base_demand[day, index])
                 multiplier = observation.price_multipliers[product]
                 assert observation.demand_today[product] == expected_demand(
-                    task_name, base, day, product, multiplier, fresh.demand_shift
+                    fresh.events, base, day, product, multiplier, fresh.demand_shift
                 )
         assert np.array_equal(env.scenario.base_demand, fresh.base_demand)
         assert np.array_equal(env.scenario.lead_time, fresh.lead_time)
