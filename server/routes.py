@@ -1,7 +1,7 @@
 """The brief's extra routes: ``GET /tasks``, ``POST /grader``, ``GET /baseline``.
 
 Transport only: tables come from ``server.constants``, episodes are played by
-``server.agents.run_episode`` and scored by ``server.grader.grade``; ``/grader`` with an
+``server.in_process_episode.run_episode`` and scored by ``server.grader.grade``; ``/grader`` with an
 ``episode_id`` grades an episode the server played itself (``server.graded_episodes``).
 Uncached grades and whole episodes take long enough to stall the event loop, so they run in
 worker threads through ``server.jobs.JobGate``; a grade whose baselines are cached is answered
@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, Stric
 
 from models import InventoryAction, InventoryObservation
 from server import agents, constants
+from server.episode_loop import Agent
 from server.graded_episodes import (
     EpisodeNotFinishedError,
     GradedEpisodes,
@@ -29,6 +30,7 @@ from server.graded_episodes import (
 )
 from server.guards import OpenConnections
 from server.http_episodes import EpisodeStore
+from server.in_process_episode import run_episode
 from server.jobs import JobGate
 from server.llm_baseline import ALLOW_VAR, LLMBaseline
 from server.scenario import validate_seed, validate_task_name
@@ -220,8 +222,8 @@ def _baseline_agent_name(requested: str | None, llm_available: bool) -> str:
     return LLM_AGENT if llm_available else DEFAULT_BASELINE_AGENT
 
 
-def _play_baseline(agent: agents.Agent, task_name: str, seed: int | None) -> dict[str, Any]:
-    result = agents.run_episode(agent, task_name, seed)
+def _play_baseline(agent: Agent, task_name: str, seed: int | None) -> dict[str, Any]:
+    result = run_episode(agent, task_name, seed)
     grade = _grade(task_name, result.profit, result.seed)
     return {
         "task_name": task_name,

@@ -31,8 +31,9 @@ from llm_agent import (
     parse_action,
     system_prompt,
 )
-from server.agents import make_agent, run_episode
+from server.agents import make_agent
 from server.constants import EPISODE_DAYS, TASK_NAMES
+from server.in_process_episode import run_episode
 from server.inventory_env import InventoryEnvironment
 from tests.fake_llm import RETRY_MARKER, VALID_ACTION, FakeLLM
 

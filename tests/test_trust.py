@@ -19,7 +19,7 @@ import pytest
 
 from client import InventoryEnv
 from models import InventoryAction
-from server.agents import PassiveAgent, RandomAgent, ReplayAgent, make_agent, run_episode
+from server.agents import PassiveAgent, RandomAgent, ReplayAgent, make_agent
 from server.constants import TASK_NAMES
 from server.graded_episodes import (
     EpisodeNotFinishedError,
@@ -28,6 +28,7 @@ from server.graded_episodes import (
 )
 from server.grader import clairvoyant_plan, grade
 from server.hidden_scenarios import HiddenScenarios, ScenarioReplayError
+from server.in_process_episode import run_episode
 from server.inventory_env import InventoryEnvironment
 from server.scenario import draw_scenario
 from server.settings import ServerSettings
