@@ -38,20 +38,20 @@ if str(ROOT) not in sys.path:
 
 # Only cheap modules here: ``--help`` must not wait for the web stack or the OpenAI client.
 from evaluation_stats import evaluation_document, markdown_tables  # noqa: E402
-from llm_config import (  # noqa: E402
+from server.constants import EPISODE_DAYS, TASK_NAMES  # noqa: E402
+from server.llm_config import (  # noqa: E402
     ENVIRONMENT_HELP,
     EndpointDown,
     FailureMonitor,
     LLMConfigError,
     stop_after_from_env,
 )
-from server.constants import EPISODE_DAYS, TASK_NAMES  # noqa: E402
 from server.task_catalog import get_task, task_names, tasks  # noqa: E402
 
 if TYPE_CHECKING:
     from episode_trace import EpisodeTrace, TraceWriter
-    from llm_agent import LLMSettings
     from models import InventoryAction, InventoryObservation
+    from server.llm_agent import LLMSettings
 
 BUILT_IN_AGENTS = ("heuristic", "basestock", "random", "passive")
 AGENT_CHOICES = ("llm", *BUILT_IN_AGENTS)
@@ -223,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def llm_settings(args: argparse.Namespace) -> LLMSettings | None:
     """The configured endpoint, ``None`` when none is; ``LLMConfigError`` for half of one."""
-    from llm_agent import settings_from_env
+    from server.llm_agent import settings_from_env
 
     return settings_from_env(
         os.environ,
@@ -396,7 +396,7 @@ def _make_player(
     monitor: FailureMonitor,
 ) -> Any:
     if agent_name == "llm":
-        from llm_agent import LLMAgent
+        from server.llm_agent import LLMAgent
 
         assert settings is not None
         return LLMAgent(settings, task_config=config, monitor=monitor)

@@ -20,11 +20,11 @@ from typing import Any
 
 from fastapi import HTTPException
 
-from llm_agent import LLMAgent, LLMSettings, settings_from_env
 from models import InventoryAction, InventoryObservation
 from server.episode_loop import play_episode
 from server.heuristic_agent import HeuristicAgent
 from server.in_process_episode import InProcessEpisode
+from server.llm_agent import LLMAgent, LLMSettings, settings_from_env
 from server.settings import TRUE_WORDS
 
 ALLOW_VAR = "BASELINE_ALLOW_LLM"
