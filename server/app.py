@@ -16,8 +16,6 @@ registers no ``/reset``, ``/step``, ``/state``, and neither do we; ``/ws``, ``/m
 
 from __future__ import annotations
 
-import os
-
 from fastapi import FastAPI
 
 from models import InventoryObservation, InventoryState
@@ -50,21 +48,12 @@ from server.ui_sockets import UISocketLimit
 from server.web_limits import UploadGuard
 
 
-def server_mode() -> str:
-    """``OPENENV_MODE`` as openenv reads it: ``simulation`` unless it says ``production``."""
-    mode = os.environ.get("OPENENV_MODE", "simulation").lower()
-    if mode not in ("simulation", "production"):
-        raise ValueError(f"OPENENV_MODE must be simulation or production, got {mode!r}")
-    return mode
-
-
 def build_app(settings: ServerSettings) -> FastAPI:
     """The whole application for ``settings`` (openenv reads ``ENABLE_WEB_INTERFACE`` itself)."""
     load_openenv_fully()  # openenv's server as openenv itself imports it (server.openenv_light)
     from openenv.core.env_server.http_server import create_app
     from openenv.core.env_server.types import ConcurrencyConfig
 
-    mode = server_mode()
     graded = GradedEpisodes(settings.graded_episode_ttl_s, settings.max_graded_episodes)
     hidden = None
     if settings.scenario_secret is not None:
@@ -92,7 +81,7 @@ def build_app(settings: ServerSettings) -> FastAPI:
         show_default_tab=False,
         title_override="Retail Inventory Optimization Environment",
         state_cls=InventoryState,
-        mode=mode,
+        mode=settings.openenv_mode,
     )
     application.router.redirect_slashes = False  # its redirects echo the Host header
     store = EpisodeStore(
@@ -110,9 +99,16 @@ def build_app(settings: ServerSettings) -> FastAPI:
         settings.max_background_jobs, settings.max_waiting_jobs, settings.max_jobs_per_client
     )
     connections = OpenConnections()
-    if mode == "simulation":
+    if settings.openenv_mode == "simulation":
         register_episode_routes(application, store)
-    register_extra_routes(application, jobs, LLMBaseline(), graded, hidden=hidden is not None)
+    register_extra_routes(
+        application,
+        jobs,
+        LLMBaseline(settings.baseline_llm, settings.baseline_llm_timeout_s),
+        graded,
+        hidden=hidden is not None,
+        baseline_agent=settings.baseline_agent,
+    )
     register_capacity_route(application, settings, store, connections, jobs)
     application.include_router(play.router)
     register_api_docs(application)

@@ -13,9 +13,7 @@ returned.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-from collections.abc import Mapping
 from typing import Any
 
 from fastapi import HTTPException
@@ -24,12 +22,9 @@ from models import InventoryAction, InventoryObservation
 from server.episode_loop import play_episode
 from server.heuristic_agent import HeuristicAgent
 from server.in_process_episode import InProcessEpisode
-from server.llm_agent import LLMAgent, LLMSettings, settings_from_env
-from server.settings import TRUE_WORDS
+from server.llm_agent import LLMAgent, LLMSettings
 
 ALLOW_VAR = "BASELINE_ALLOW_LLM"
-TIME_LIMIT_VAR = "BASELINE_LLM_TIMEOUT_SECONDS"
-DEFAULT_TIME_LIMIT_S = 600.0
 DISABLED_MESSAGE = (
     "LLM baselines are off on this server: the operator enables them with "
     f"{ALLOW_VAR}=true plus API_BASE_URL and MODEL_NAME (and HF_TOKEN or API_KEY)"
@@ -39,17 +34,11 @@ DISABLED_MESSAGE = (
 class LLMBaseline:
     """The server's one LLM baseline slot."""
 
-    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
-        env = os.environ if environ is None else environ
-        allowed = env.get(ALLOW_VAR, "false").strip().lower() in TRUE_WORDS
-        self.settings: LLMSettings | None = settings_from_env(env) if allowed else None
-        raw_limit = env.get(TIME_LIMIT_VAR, "").strip()
-        try:
-            self.time_limit_s = float(raw_limit) if raw_limit else DEFAULT_TIME_LIMIT_S
-        except ValueError:
-            raise ValueError(f"{TIME_LIMIT_VAR} must be a number, got {raw_limit!r}") from None
-        if not self.time_limit_s > 0:
-            raise ValueError(f"{TIME_LIMIT_VAR} must be > 0, got {raw_limit!r}")
+    def __init__(self, settings: LLMSettings | None, time_limit_s: float) -> None:
+        """``settings``: the endpoint, or ``None`` when the operator did not enable LLM
+        baselines (``ServerSettings.baseline_llm``)."""
+        self.settings = settings
+        self.time_limit_s = time_limit_s
         self._running = False
 
     @property

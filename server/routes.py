@@ -11,7 +11,6 @@ at once. ``GET /capacity`` reports how full the server is.
 from __future__ import annotations
 
 import math
-import os
 import sys
 from functools import lru_cache
 from typing import Annotated, Any
@@ -37,8 +36,6 @@ from server.scenario import validate_seed, validate_task_name
 from server.settings import ServerSettings
 from server.task_catalog import task_names, tasks
 
-BASELINE_AGENT_VAR = "BASELINE_AGENT"
-"""Environment variable naming the agent ``/baseline`` plays when the request names none."""
 DEFAULT_BASELINE_AGENT = "heuristic"
 LLM_AGENT = "llm"
 MAX_SEED = 2**63 - 1
@@ -211,12 +208,11 @@ def _checked_episode_request(profit: Any, seed: int | None) -> None:
         )
 
 
-def _baseline_agent_name(requested: str | None, llm_available: bool) -> str:
+def _baseline_agent_name(requested: str | None, configured: str | None, llm_available: bool) -> str:
     """The request's agent, else ``$BASELINE_AGENT``, else the LLM when the operator enabled
     one, else the heuristic."""
     if requested is not None:
         return requested
-    configured = os.environ.get(BASELINE_AGENT_VAR, "").strip()
     if configured:
         return configured
     return LLM_AGENT if llm_available else DEFAULT_BASELINE_AGENT
@@ -286,9 +282,11 @@ def register_extra_routes(
     graded: GradedEpisodes | None = None,
     *,
     hidden: bool = False,
+    baseline_agent: str | None = None,
 ) -> None:
     """Add ``/tasks``, ``/grader`` and ``/baseline``.
-    ``graded`` lets ``/grader`` grade played episodes; ``hidden``: scenarios are secret."""
+    ``graded`` lets ``/grader`` grade played episodes; ``hidden``: scenarios are secret;
+    ``baseline_agent``: ``/baseline``'s agent when the request names none."""
     graded = GradedEpisodes() if graded is None else graded
 
     @app.get(
@@ -370,7 +368,7 @@ def register_extra_routes(
         tags=["Grading"],
         summary="Play a task with a built-in agent or the configured LLM and grade it",
         description="Plays one whole episode in the server (`agent`, else "
-        f"${BASELINE_AGENT_VAR}, else the LLM when the operator enabled one with "
+        "$BASELINE_AGENT, else the LLM when the operator enabled one with "
         f"${ALLOW_VAR}, else the heuristic) and returns which agent played, its profit and "
         "its grade. One LLM run at a time, within a time limit.",
         responses={
@@ -398,7 +396,7 @@ def register_extra_routes(
         try:
             validate_task_name(task_name)
             validate_seed(seed, task_name)
-            name = _baseline_agent_name(agent, llm.available)
+            name = _baseline_agent_name(agent, baseline_agent, llm.available)
             player = None if name == LLM_AGENT else agents.make_agent(name, seed)
         except ValueError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from None
