@@ -428,7 +428,7 @@ class SessionEpisode:
 
     async def seed(self) -> int | None:
         state = await self.env.state()
-        self.episode_id = getattr(state, "episode_id", None)
+        self.episode_id = state.episode_id
         return state.seed
 
     async def step(self, action: InventoryAction) -> InventoryObservation:

@@ -1,4 +1,4 @@
-"""Measurement: the replay-the-public-plan attack against hidden scenarios (issue 9).
+"""Measurement: the replay-the-public-plan attack against hidden scenarios.
 
 An agent that knows ``(task, seed)`` replays the public clairvoyant plan of that seed. On a
 server with ``SCENARIO_SECRET`` the scenario of ``(task, seed)`` is another one, drawn with

@@ -1,4 +1,4 @@
-"""What bad input gets (DESIGN section 5), for every route the app serves (transport only).
+"""What bad input gets, for every route the app serves (transport only).
 
 - ``BodySizeLimit``: a request body over the limit is refused with 413 before any route sees it.
 - ``WebSocketFrameGuard``: a frame that is valid JSON but not an object, or binary that is not

@@ -247,7 +247,7 @@ def test_nothing_an_agent_sees_names_the_seed_and_replays_are_refused(hidden_a: 
 
 
 def test_replaying_the_public_plan_scores_no_better_than_the_heuristic(hidden_a: str) -> None:
-    """The attack from issue 9: read (task, seed), replay the public clairvoyant plan. On a
+    """The public-plan attack: read (task, seed), replay the public clairvoyant plan. On a
     hidden scenario the plan is for another future; the heuristic, which plays what it sees,
     does better. Profits are compared on the same hidden scenario, so the scores compare
     the same way (one floor, one ceiling)."""
