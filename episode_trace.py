@@ -138,10 +138,3 @@ def _lines(path: Path | str) -> Iterator[str]:
         for line in source:
             if line.strip():
                 yield line
-
-
-def play_traced(agent: Any, task: str, seed: int | None, trace: EpisodeTrace) -> float:
-    """Play one episode in process with ``agent``, recording it; returns the profit."""
-    from server.agents import run_episode
-
-    return run_episode(agent, task, seed, observer=trace).profit

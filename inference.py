@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import inspect
 import json
 import os
 import socket
@@ -39,19 +38,20 @@ if str(ROOT) not in sys.path:
 
 # Only cheap modules here: ``--help`` must not wait for the web stack or the OpenAI client.
 from evaluation_stats import evaluation_document, markdown_tables  # noqa: E402
-from llm_config import (  # noqa: E402
+from server.constants import EPISODE_DAYS, TASK_NAMES  # noqa: E402
+from server.llm_config import (  # noqa: E402
     ENVIRONMENT_HELP,
     EndpointDown,
     FailureMonitor,
     LLMConfigError,
     stop_after_from_env,
 )
-from server.constants import EPISODE_DAYS, TASK_NAMES  # noqa: E402
 from server.task_catalog import get_task, task_names, tasks  # noqa: E402
 
 if TYPE_CHECKING:
     from episode_trace import EpisodeTrace, TraceWriter
-    from llm_agent import LLMSettings
+    from models import InventoryAction, InventoryObservation
+    from server.llm_agent import LLMSettings
 
 BUILT_IN_AGENTS = ("heuristic", "basestock", "random", "passive")
 AGENT_CHOICES = ("llm", *BUILT_IN_AGENTS)
@@ -223,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def llm_settings(args: argparse.Namespace) -> LLMSettings | None:
     """The configured endpoint, ``None`` when none is; ``LLMConfigError`` for half of one."""
-    from llm_agent import settings_from_env
+    from server.llm_agent import settings_from_env
 
     return settings_from_env(
         os.environ,
@@ -396,7 +396,7 @@ def _make_player(
     monitor: FailureMonitor,
 ) -> Any:
     if agent_name == "llm":
-        from llm_agent import LLMAgent
+        from server.llm_agent import LLMAgent
 
         assert settings is not None
         return LLMAgent(settings, task_config=config, monitor=monitor)
@@ -414,6 +414,47 @@ def _episode_key(agent_name: str, task_name: str, seed: int | None, agents: int)
     return f"{agent_name} {key}" if agents > 1 else key
 
 
+class SessionEpisode:
+    """One episode over a WebSocket session (``client.InventoryEnv``), for the episode loop."""
+
+    def __init__(self, env: Any, task_name: str, seed: int | None) -> None:
+        self.env = env
+        self.task_name = task_name
+        self._seed = seed
+        self.episode_id: str | None = None
+
+    async def reset(self) -> InventoryObservation:
+        return (await self.env.reset(task_name=self.task_name, seed=self._seed)).observation
+
+    async def seed(self) -> int | None:
+        state = await self.env.state()
+        self.episode_id = state.episode_id
+        return state.seed
+
+    async def step(self, action: InventoryAction) -> InventoryObservation:
+        return (await self.env.step(action)).observation
+
+
+class EpisodeWatch:
+    """Counts the days into the record and the progress bar, and feeds the trace."""
+
+    def __init__(self, record: EpisodeRecord, progress: Progress, key: str, trace: Any) -> None:
+        self.record, self.progress, self.key, self.trace = record, progress, key, trace
+
+    def reset(self, observation: InventoryObservation, seed: int | None = None) -> None:
+        if self.trace is not None:
+            self.trace.reset(observation, seed=seed)
+
+    def step(
+        self, action: InventoryAction, observation: InventoryObservation, reward: float | None
+    ) -> None:
+        self.record.days += 1
+        self.record.total_reward += float(reward or 0.0)
+        if self.trace is not None:
+            self.trace.step(action, observation, reward)
+        self.progress.day(self.key, self.record.days)
+
+
 async def play_episode(
     env_url: str,
     task_name: str,
@@ -429,6 +470,7 @@ async def play_episode(
     """One whole episode over WebSocket; failures are recorded, not raised, except
     ``EndpointDown``, which stops the whole run."""
     from client import InventoryEnv
+    from server.episode_loop import play_episode as play
 
     key = key or _episode_key(agent_name, task_name, seed, 1)
     record = EpisodeRecord(
@@ -442,26 +484,12 @@ async def play_episode(
     try:
         try:
             async with InventoryEnv(base_url=env_url, message_timeout_s=120.0) as env:
-                result = await env.reset(task_name=task_name, seed=seed)
-                player.reset(task_name)
-                if trace is not None:
-                    trace.reset(result.observation)
-                while not result.done:
-                    action = player.act(result.observation)
-                    if inspect.isawaitable(action):
-                        action = await action
-                    result = await env.step(action)
-                    record.total_reward += float(result.reward or 0.0)
-                    record.days += 1
-                    if trace is not None:
-                        trace.step(action, result.observation, result.reward)
-                    progress.day(key, record.days)
-                record.profit = float(result.observation.total_profit)
-                state = await env.state()
-                record.seed = state.seed
-                record.episode_id = getattr(state, "episode_id", None)
-                if trace is not None:
-                    trace.header["seed"] = state.seed
+                episode = SessionEpisode(env, task_name, seed)
+                watch = EpisodeWatch(record, progress, key, trace)
+                result = await play(player, episode, task_name, observer=watch)
+                record.profit = result.profit
+                record.seed = result.seed
+                record.episode_id = episode.episode_id
         except EndpointDown:
             raise
         except Exception as error:  # a broken episode is reported; the others go on

@@ -7,9 +7,9 @@ the tools work, because here the model acts through tool calls instead.
 
 from __future__ import annotations
 
-from llm_agent import observation_message, system_prompt
 from models import InventoryObservation
 from server.constants import EPISODE_DAYS
+from server.llm_agent import observation_message, system_prompt
 
 TOOL_INSTRUCTIONS = f"""You act through tools. Each day, first decide with `order`, \
 `set_shipping`, `set_price` and `liquidate` (each may be called for several products, or not \

@@ -1,4 +1,4 @@
-"""Measurement: the replay-the-public-plan attack against hidden scenarios (issue 9).
+"""Measurement: the replay-the-public-plan attack against hidden scenarios.
 
 An agent that knows ``(task, seed)`` replays the public clairvoyant plan of that seed. On a
 server with ``SCENARIO_SECRET`` the scenario of ``(task, seed)`` is another one, drawn with
@@ -20,9 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from server.agents import ReplayAgent, make_agent, run_episode  # noqa: E402
+from server.agents import ReplayAgent, make_agent  # noqa: E402
 from server.constants import TASK_NAMES  # noqa: E402
 from server.grader import clairvoyant_plan, grade_scenario  # noqa: E402
+from server.in_process_episode import run_episode  # noqa: E402
 from server.scenario import draw_scenario  # noqa: E402
 
 SECRET = "bench-attack-secret-0123456789"

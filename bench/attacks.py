@@ -1,4 +1,5 @@
-"""Issue 12's attacks against a live server while an honest client plays (not a test).
+"""The attacks of tests/test_attacks.py against a live server while an honest client
+plays (a measurement, not a test).
 
 Starts the server (web interface on, access log on, default limits) with the test suite's
 ``LiveServer``, then runs each attack for ``--seconds`` from 127.0.0.2 while an honest client

@@ -29,9 +29,10 @@ import time
 from collections.abc import Callable
 
 from server import grader
-from server.agents import PassiveAgent, run_episode
+from server.agents import PassiveAgent
 from server.ceiling import HIGHS_OPTIONS, ROOT_ONLY_OPTIONS, solve_scenario
 from server.constants import TASK_NAMES
+from server.in_process_episode import run_episode
 from server.scenario import draw_scenario
 
 

@@ -5,7 +5,7 @@ For each task and seeds 0..N-1 the ceiling program (``server.ceiling``) is solve
     exact   branch and bound with no node limit and ``mip_rel_gap=0``: the program's optimum
             (its best plan's objective; the run checks that its dual bound equals it);
     new     ``HIGHS_OPTIONS``, what the grader uses;
-    old     ``ROOT_ONLY_OPTIONS``, the root-node-only settings before issue 9 (baseline).
+    old     ``ROOT_ONLY_OPTIONS``, the earlier root-node-only settings (baseline).
 
 Gap = (reported bound - exact optimum) / exact optimum. Every bound must be at least the
 optimum (it is a proven upper bound); the run fails loudly otherwise. Solve times are process

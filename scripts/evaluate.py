@@ -51,7 +51,7 @@ def score_scenario(
     """Every agent's episode on one scenario (with its trace lines when ``traced``)."""
     from episode_trace import EpisodeTrace
     from server import grader  # imported here: each worker process builds its own cache
-    from server.agents import run_episode
+    from server.in_process_episode import run_episode
 
     floor, ceiling = grader.compute_baselines(task_name, seed)
     rows = []

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from episode_trace import EpisodeTrace, play_traced, read_traces  # noqa: E402
+from episode_trace import EpisodeTrace, read_traces  # noqa: E402
 
 CHARTS = (
     ("profit", "Profit over the month, against the clairvoyant plan"),
@@ -74,10 +74,11 @@ def _clairvoyant(episode: dict[str, Any]) -> dict[str, Any] | None:
     if header.get("seed") is None:
         return None
     from server import grader
+    from server.in_process_episode import run_episode
 
     trace = EpisodeTrace(None, header["task"], header["seed"], "clairvoyant")
     agent = grader.clairvoyant_agent(header["task"], header["seed"])
-    profit = play_traced(agent, header["task"], header["seed"], trace)
+    profit = run_episode(agent, header["task"], header["seed"], observer=trace).profit
     trace.finish(profit)
     return {"header": trace.header, "steps": trace.steps, "footer": trace.footer}
 

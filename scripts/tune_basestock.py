@@ -48,7 +48,7 @@ def mean_score(
     task: str, seeds: list[int], bounds: list[tuple[float, float]], settings: BasestockSettings
 ) -> float:
     """Mean clamped score of one setting (the grader's formula on cached floor and ceiling)."""
-    from server.agents import run_episode
+    from server.in_process_episode import run_episode
 
     scores = []
     for seed, (floor, ceiling) in zip(seeds, bounds, strict=True):

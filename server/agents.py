@@ -1,35 +1,17 @@
-"""Built-in agents and the one loop that plays an episode with them.
-
-The grader's floor, ``/baseline``, ``inference.py`` and the tests all play episodes through
-``run_episode`` so there is a single definition of "an episode played by a policy".
-"""
+"""The built-in agents and their registry (``/baseline``, ``inference.py --agent``, the
+evaluation); they play through ``server.episode_loop``."""
 
 from __future__ import annotations
 
 import random
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Protocol
 
 from models import InventoryAction, InventoryObservation
 from server.basestock_agent import BasestockAgent
 from server.constants import DELIVERY_METHODS, PRICE_MULTIPLIER_MAX, PRICE_MULTIPLIER_MIN, PRODUCTS
+from server.episode_loop import Agent
 from server.heuristic_agent import HeuristicAgent
-from server.inventory_env import InventoryEnvironment
-from server.scenario import Scenario
-
-
-class Agent(Protocol):
-    """A policy: sees only what any agent sees (observations and the public task table)."""
-
-    name: str
-
-    def reset(self, task_name: str) -> None:
-        """Forget the previous episode."""
-
-    def act(self, observation: InventoryObservation) -> InventoryAction:
-        """Decide today's action."""
 
 
 class PassiveAgent:
@@ -118,64 +100,3 @@ def make_agent(name: str, seed: int | None = None) -> Agent:
         allowed = ", ".join(AGENT_NAMES)
         raise ValueError(f"unknown agent {name!r}; allowed: {allowed}") from None
     return factory(seed)
-
-
-class EpisodeObserver(Protocol):
-    """Sees an episode as it is played (``episode_trace.EpisodeTrace`` records it)."""
-
-    def reset(self, observation: InventoryObservation, seed: int | None = None) -> None: ...
-
-    def step(
-        self, action: InventoryAction, observation: InventoryObservation, reward: float | None
-    ) -> None: ...
-
-
-@dataclass
-class EpisodeResult:
-    """What one played episode earned."""
-
-    task_name: str
-    seed: int
-    agent: str
-    profit: float
-    total_reward: float
-    actions: list[InventoryAction] = field(default_factory=list)
-
-
-def run_episode(
-    agent: Agent,
-    task_name: str,
-    seed: int | None = None,
-    reward_mode: str = "shaped",
-    *,
-    scenario: Scenario | None = None,
-    observer: EpisodeObserver | None = None,
-) -> EpisodeResult:
-    """Play one whole episode of ``(task_name, seed)`` in process with ``agent``, or of
-    ``scenario`` when given (a hidden one, which ``(task_name, seed)`` cannot redraw);
-    ``observer`` sees the reset and every step."""
-    env = InventoryEnvironment()
-    if scenario is None:
-        observation = env.reset(seed=seed, task_name=task_name, reward_mode=reward_mode)
-    else:
-        observation = env.start_scenario(scenario, reward_mode=reward_mode)
-    if observer is not None:
-        observer.reset(observation, seed=env.scenario.seed)
-    agent.reset(task_name)
-    actions: list[InventoryAction] = []
-    total_reward = 0.0
-    while not observation.done:
-        action = agent.act(observation)
-        actions.append(action)
-        observation = env.step(action)
-        total_reward += float(observation.reward or 0.0)
-        if observer is not None:
-            observer.step(action, observation, observation.reward)
-    return EpisodeResult(
-        task_name=task_name,
-        seed=env.scenario.seed,
-        agent=agent.name,
-        profit=float(observation.total_profit),
-        total_reward=total_reward,
-        actions=actions,
-    )

@@ -4,7 +4,7 @@
 ``/schema``, ``/metadata``, ``/ws``, ``/mcp`` with our MCP tools, the task API under
 ``/inventory_env/``, the Gradio UI at ``/web`` when ``ENABLE_WEB_INTERFACE`` is on). On top of
 it: stateful HTTP episodes (``server.episode_routes``), ``/tasks``, ``/grader``, ``/baseline``,
-``/capacity`` (``server.routes``), the play view at ``/play`` (``server.play``), ``/docs``
+``/capacity`` (``server.*_routes``), the play view at ``/play`` (``server.play``), ``/docs``
 served offline (``server.api_docs``), a hint on ``/`` and ``/web`` when the web interface is
 off (``server.landing``) and the input guards of ``server.guards``. Everything about openenv's
 own behaviour: ``server.openenv_compat``. Limits: ``server.settings``.
@@ -16,15 +16,18 @@ registers no ``/reset``, ``/step``, ``/state``, and neither do we; ``/ws``, ``/m
 
 from __future__ import annotations
 
-import os
-
 from fastapi import FastAPI
 
 from models import InventoryObservation, InventoryState
 from server import play, web_ui
 from server.api_docs import register_api_docs
+from server.baseline_routes import register_baseline_route
+from server.capacity_routes import register_capacity_route
+from server.catalogue_routes import register_catalogue_route
 from server.episode_routes import register_episode_routes
+from server.episode_store import EpisodeStore
 from server.graded_episodes import GradedEpisodes
+from server.grader_routes import register_grader_route
 from server.guards import (
     BodySizeLimit,
     OpenConnections,
@@ -32,7 +35,6 @@ from server.guards import (
     install_error_handlers,
 )
 from server.hidden_scenarios import HiddenScenarios
-from server.http_episodes import EpisodeStore
 from server.jobs import JobGate
 from server.landing import register_landing
 from server.llm_baseline import LLMBaseline
@@ -44,18 +46,9 @@ from server.openenv_compat import (
     guard_web_routes,
 )
 from server.openenv_light import load_openenv_fully
-from server.routes import register_capacity_route, register_extra_routes
 from server.settings import ServerSettings
 from server.ui_sockets import UISocketLimit
 from server.web_limits import UploadGuard
-
-
-def server_mode() -> str:
-    """``OPENENV_MODE`` as openenv reads it: ``simulation`` unless it says ``production``."""
-    mode = os.environ.get("OPENENV_MODE", "simulation").lower()
-    if mode not in ("simulation", "production"):
-        raise ValueError(f"OPENENV_MODE must be simulation or production, got {mode!r}")
-    return mode
 
 
 def build_app(settings: ServerSettings) -> FastAPI:
@@ -64,7 +57,6 @@ def build_app(settings: ServerSettings) -> FastAPI:
     from openenv.core.env_server.http_server import create_app
     from openenv.core.env_server.types import ConcurrencyConfig
 
-    mode = server_mode()
     graded = GradedEpisodes(settings.graded_episode_ttl_s, settings.max_graded_episodes)
     hidden = None
     if settings.scenario_secret is not None:
@@ -92,7 +84,7 @@ def build_app(settings: ServerSettings) -> FastAPI:
         show_default_tab=False,
         title_override="Retail Inventory Optimization Environment",
         state_cls=InventoryState,
-        mode=mode,
+        mode=settings.openenv_mode,
     )
     application.router.redirect_slashes = False  # its redirects echo the Host header
     store = EpisodeStore(
@@ -110,9 +102,12 @@ def build_app(settings: ServerSettings) -> FastAPI:
         settings.max_background_jobs, settings.max_waiting_jobs, settings.max_jobs_per_client
     )
     connections = OpenConnections()
-    if mode == "simulation":
+    if settings.openenv_mode == "simulation":
         register_episode_routes(application, store)
-    register_extra_routes(application, jobs, LLMBaseline(), graded, hidden=hidden is not None)
+    register_catalogue_route(application, hidden=hidden is not None)
+    register_grader_route(application, jobs, graded)
+    llm = LLMBaseline(settings.baseline_llm, settings.baseline_llm_timeout_s)
+    register_baseline_route(application, jobs, llm, settings.baseline_agent)
     register_capacity_route(application, settings, store, connections, jobs)
     application.include_router(play.router)
     register_api_docs(application)

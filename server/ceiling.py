@@ -108,7 +108,7 @@ HIGHS_OPTIONS: dict[str, Any] = {
 }
 """Branch and bound until the dual bound is within 0.2% of the plan, or 200 nodes: no clock."""
 ROOT_ONLY_OPTIONS: dict[str, Any] = {**HIGHS_OPTIONS, "node_limit": 1, "mip_rel_gap": 2e-2}
-"""The settings before issue 9 (root node only, up to 0.8% loose on hard), for benchmarks."""
+"""The earlier settings (root node only, up to 0.8% loose on hard): the benchmarks' baseline."""
 
 # scipy warns on every solve that it passes the heuristic switches to HiGHS verbatim; that is
 # the intent. (A process-wide filter for that one message: ``catch_warnings`` per call would not

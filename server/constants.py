@@ -85,3 +85,6 @@ REWARD_MODES: tuple[str, ...] = ("shaped", "profit", "score")
 TASK_NAMES: tuple[str, ...] = ("easy", "medium", "hard")
 """The brief's three built-in tasks in ladder order. Tasks themselves are data: the files
 ``server/tasks/*.toml`` plus a user's directory; every task: ``server.task_catalog``."""
+
+MAX_SEED = 2**63 - 1
+"""Largest seed a scenario takes (``server.scenario.validate_seed``)."""

@@ -22,14 +22,12 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, Stric
 
 from models import InventoryAction, InventoryState
 from server.clients import client_of
-from server.constants import REWARD_MODES
-from server.http_episodes import EpisodeStore
+from server.constants import MAX_SEED, REWARD_MODES
+from server.episode_store import EpisodeStore
+from server.guards import BODY_TOO_LARGE
 from server.task_catalog import task_names
 
 REPLACED_PATHS = ("/reset", "/step", "/state")
-MAX_SEED = 2**63 - 1
-"""Largest seed a scenario takes (``server.scenario.validate_seed``)."""
-BODY_TOO_LARGE = {413: {"description": "Request body over MAX_BODY_BYTES"}}
 EPISODE_ID_FIELD = Field(
     default=None,
     min_length=1,

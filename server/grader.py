@@ -32,10 +32,11 @@ from typing import Any
 
 from models import InventoryAction
 from server import solver_pool
-from server.agents import PassiveAgent, ReplayAgent, run_episode
+from server.agents import PassiveAgent, ReplayAgent
 from server.ceiling import CeilingSolution
 from server.clairvoyant import plan_actions
 from server.constants import TASK_NAMES
+from server.in_process_episode import run_episode
 from server.known_ceilings import known_ceiling, scipy_available
 from server.scenario import Scenario, validate_seed
 from server.task_catalog import get_task

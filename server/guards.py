@@ -1,4 +1,4 @@
-"""What bad input gets (DESIGN section 5), for every route the app serves (transport only).
+"""What bad input gets, for every route the app serves (transport only).
 
 - ``BodySizeLimit``: a request body over the limit is refused with 413 before any route sees it.
 - ``WebSocketFrameGuard``: a frame that is valid JSON but not an object, or binary that is not
@@ -26,8 +26,8 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.clients import ClientCounts, client_of_scope
+from server.episode_store import EpisodeCapacityError, UnknownEpisodeError
 from server.error_reports import capped_error_frame, capped_errors
-from server.http_episodes import EpisodeCapacityError, UnknownEpisodeError
 from server.inventory_env import EpisodeStateError
 from server.openenv_compat import public_errors
 
@@ -36,6 +36,9 @@ Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+BODY_TOO_LARGE = {413: {"description": "Request body over MAX_BODY_BYTES"}}
+"""``BodySizeLimit``'s answer, as route declarations list it in OpenAPI."""
 
 
 class BodySizeLimit:

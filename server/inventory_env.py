@@ -177,14 +177,6 @@ def _zeros() -> dict[str, int]:
     return dict.fromkeys(PRODUCTS, 0)
 
 
-def _in_transit_by_product(shipments: list[Shipment]) -> dict[str, int]:
-    """Units on their way, per product."""
-    transit = _zeros()
-    for shipment in shipments:
-        transit[shipment.product] += shipment.quantity
-    return transit
-
-
 _OBSERVATION_FIELDS = frozenset(InventoryObservation.model_fields)
 _OBSERVATION_HAS_HOOKS = bool(
     InventoryObservation.__pydantic_post_init__ or InventoryObservation.__private_attributes__
@@ -622,11 +614,6 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
         if scenario.secret_tag is not None:
             return {"episode_id": episode.episode_id, "scenario_hidden": True}
         return {"episode_id": episode.episode_id, "seed": scenario.seed}
-
-    def remaining_capacity(self) -> dict[str, int]:
-        """Warehouse space left per product: capacity - on hand - in transit."""
-        episode = self._require_episode()
-        return _remaining_capacity(episode, _in_transit_by_product(episode.in_transit))
 
     def _require_episode(self) -> _Episode:
         if self._episode is None:

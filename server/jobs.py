@@ -7,7 +7,7 @@ episode, so they run in worker threads: at most ``MAX_BACKGROUND_JOBS`` at once,
 waiting) per client, so that one client cannot fill the queue for everyone. A request whose
 client disconnects while it waits is dropped before it runs. A job cannot be stopped once it
 runs (it is a thread), but each is bounded: one 30-day episode and one ceiling solve. Cached
-grades cost microseconds and never queue (``server.routes``).
+grades cost microseconds and never queue (``server.grader_routes``).
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ T = TypeVar("T")
 DISCONNECT_POLL_S = 0.25
 """How often a waiting job checks whether its client is still there."""
 CLIENT_CLOSED_REQUEST = 499
+JOBS_BUSY = {429: {"description": "MAX_WAITING_JOBS requests already wait, or MAX_JOBS_PER_CLIENT"}}
+"""``JobGate``'s refusal, as route declarations list it in OpenAPI."""
 
 
 class JobGate:

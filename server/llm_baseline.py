@@ -13,21 +13,18 @@ returned.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-from collections.abc import Mapping
 from typing import Any
 
 from fastapi import HTTPException
 
-from llm_agent import LLMAgent, LLMSettings, settings_from_env
+from models import InventoryAction, InventoryObservation
+from server.episode_loop import play_episode
 from server.heuristic_agent import HeuristicAgent
-from server.inventory_env import InventoryEnvironment
-from server.settings import TRUE_WORDS
+from server.in_process_episode import InProcessEpisode
+from server.llm_agent import LLMAgent, LLMSettings
 
 ALLOW_VAR = "BASELINE_ALLOW_LLM"
-TIME_LIMIT_VAR = "BASELINE_LLM_TIMEOUT_SECONDS"
-DEFAULT_TIME_LIMIT_S = 600.0
 DISABLED_MESSAGE = (
     "LLM baselines are off on this server: the operator enables them with "
     f"{ALLOW_VAR}=true plus API_BASE_URL and MODEL_NAME (and HF_TOKEN or API_KEY)"
@@ -37,17 +34,11 @@ DISABLED_MESSAGE = (
 class LLMBaseline:
     """The server's one LLM baseline slot."""
 
-    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
-        env = os.environ if environ is None else environ
-        allowed = env.get(ALLOW_VAR, "false").strip().lower() in TRUE_WORDS
-        self.settings: LLMSettings | None = settings_from_env(env) if allowed else None
-        raw_limit = env.get(TIME_LIMIT_VAR, "").strip()
-        try:
-            self.time_limit_s = float(raw_limit) if raw_limit else DEFAULT_TIME_LIMIT_S
-        except ValueError:
-            raise ValueError(f"{TIME_LIMIT_VAR} must be a number, got {raw_limit!r}") from None
-        if not self.time_limit_s > 0:
-            raise ValueError(f"{TIME_LIMIT_VAR} must be > 0, got {raw_limit!r}")
+    def __init__(self, settings: LLMSettings | None, time_limit_s: float) -> None:
+        """``settings``: the endpoint, or ``None`` when the operator did not enable LLM
+        baselines (``ServerSettings.baseline_llm``)."""
+        self.settings = settings
+        self.time_limit_s = time_limit_s
         self._running = False
 
     @property
@@ -71,38 +62,53 @@ class LLMBaseline:
             self._running = False
 
     async def _play(self, settings: LLMSettings, task_name: str, seed: int | None) -> dict:
-        env = InventoryEnvironment()
-        observation = env.reset(seed=seed, task_name=task_name)
         agent = LLMAgent(settings)
-        agent.reset(task_name)
-        backup = HeuristicAgent()
-        backup.reset(task_name)
-        deadline = time.monotonic() + self.time_limit_s
-        llm_days = 0
-        total_reward = 0.0
-        timed_out = False
-        while not observation.done:
-            action = backup.act(observation)  # every day, so it knows the month if it takes over
-            remaining = deadline - time.monotonic()
-            if remaining > 0:
-                try:
-                    action = await asyncio.wait_for(agent.act(observation), remaining)
-                    llm_days += 1
-                except asyncio.TimeoutError:
-                    timed_out = True
-            observation = env.step(action)
-            total_reward += float(observation.reward or 0.0)
+        player = HeuristicAfterDeadline(agent, HeuristicAgent(), self.time_limit_s)
+        episode = InProcessEpisode(task_name, seed)
+        result = await play_episode(player, episode, task_name)
         stats = agent.stats.as_dict()
         stats.pop("errors", None)  # free text from the endpoint: not echoed
         return {
             "task_name": task_name,
-            "seed": env.scenario.seed,
+            "seed": result.seed,
             "agent": "llm",
             "model": settings.model,
-            "profit": float(observation.total_profit),
-            "total_reward": total_reward,
-            "llm_days": llm_days,
-            "timed_out": timed_out,
+            "profit": result.profit,
+            "total_reward": result.total_reward,
+            "llm_days": player.primary_days,
+            "timed_out": player.timed_out,
             "time_limit_s": self.time_limit_s,
             "llm_stats": stats,
         }
+
+
+class HeuristicAfterDeadline:
+    """Plays ``primary`` (an async agent) until ``time_limit_s`` after the reset, then the
+    heuristic ``backup``, which acts every day so it knows the month when it takes over."""
+
+    def __init__(self, primary: LLMAgent, backup: HeuristicAgent, time_limit_s: float) -> None:
+        self.primary = primary
+        self.backup = backup
+        self.time_limit_s = time_limit_s
+        self.name = primary.name
+        self.primary_days = 0
+        self.timed_out = False
+        self._deadline = 0.0
+
+    def reset(self, task_name: str) -> None:
+        self.primary.reset(task_name)
+        self.backup.reset(task_name)
+        self.primary_days = 0
+        self.timed_out = False
+        self._deadline = time.monotonic() + self.time_limit_s
+
+    async def act(self, observation: InventoryObservation) -> InventoryAction:
+        action = self.backup.act(observation)
+        remaining = self._deadline - time.monotonic()
+        if remaining > 0:
+            try:
+                action = await asyncio.wait_for(self.primary.act(observation), remaining)
+                self.primary_days += 1
+            except asyncio.TimeoutError:
+                self.timed_out = True
+        return action

@@ -105,7 +105,7 @@ RELIED_ON: dict[str, str] = {
     ),
     "state_cls": (
         "create_app(state_cls=InventoryState) publishes the state's own fields in /schema; "
-        "0.3.0 published the base State there and server.routes replaced /schema"
+        "0.3.0 published the base State there and this project replaced /schema"
     ),
     "session_timeout": (
         "ConcurrencyConfig.session_timeout reaps idle sessions (http_server._reaper); "

@@ -1,17 +1,17 @@
-"""The server's tunables, read once from environment variables (transport only).
-
-Every limit the HTTP and WebSocket layers enforce is named here with its default, so the
-README, the Dockerfile and the tests refer to one list.
-"""
+"""The server's tunables, read once from environment variables: every variable the server
+reads is a field here with its default, so the docs, the Dockerfile and the tests refer to one
+list."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from server.graded_episodes import DEFAULT_CAPACITY, DEFAULT_TTL_S
 from server.hidden_scenarios import DEFAULT_MAX_HIDDEN_SEEDS, check_secret
+from server.llm_agent import LLMSettings, settings_from_env
 
 TRUE_WORDS = ("true", "1", "yes")
 """What counts as "on" (as openenv reads ``ENABLE_WEB_INTERFACE``, which it reads itself)."""
@@ -95,87 +95,83 @@ class ServerSettings:
     ui_send_timeout_s: float = 5.0
     allow_uploads: bool = False
 
+    baseline_agent: str | None = None
+    """``/baseline``'s agent when the request names none; unset: the LLM when enabled, else
+    the heuristic."""
+    baseline_allow_llm: bool = False
+    baseline_llm_timeout_s: float = 600.0
+    baseline_llm: LLMSettings | None = field(default=None, repr=False)
+    """The LLM endpoint ``/baseline`` may play (``API_BASE_URL``, ``MODEL_NAME``, ``HF_TOKEN``
+    or ``API_KEY``, read as ``inference.py`` reads them), only with ``baseline_allow_llm``."""
+    openenv_mode: str = "simulation"
+    """openenv's mode (openenv reads ``OPENENV_MODE`` too): ``production`` drops the
+    simulation routes."""
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerSettings:
-        """Read ``HOST``, ``PORT``, ``MAX_CONCURRENT_ENVS``, ``MAX_HTTP_EPISODES``,
-        ``HTTP_EPISODE_IDLE_SECONDS``, ``MAX_BODY_BYTES``, ``MAX_WS_MESSAGE_BYTES``,
-        ``MAX_BACKGROUND_JOBS``, ``MAX_WAITING_JOBS``, ``LOG_LEVEL`` and
-        ``WS_PER_MESSAGE_DEFLATE``, and the per-client limits and timeouts of
-        docs/security.md (``FORWARDED_ALLOW_IPS``, ``MAX_WS_SESSIONS_PER_CLIENT``,
-        ``WS_IDLE_TIMEOUT_SECONDS``, ``MAX_HTTP_EPISODES_PER_CLIENT``,
-        ``HTTP_EPISODE_EVICT_IDLE_SECONDS``, ``LATEST_EPISODE_FALLBACK``,
-        ``MAX_JOBS_PER_CLIENT``, ``WARM_SOLVERS``, ``HEADER_TIMEOUT_SECONDS``,
-        ``BODY_TIMEOUT_SECONDS``,
-        ``TIMEOUT_KEEP_ALIVE_SECONDS``, ``MAX_CONNECTIONS``, ``MAX_UI_SOCKETS``,
-        ``MAX_UI_SOCKETS_PER_CLIENT``, ``UI_SEND_TIMEOUT_SECONDS``, ``ALLOW_UPLOADS``),
-        ``SCENARIO_SECRET`` (at least 16 characters), ``MAX_HIDDEN_SEEDS``,
-        ``GRADED_EPISODE_TTL_SECONDS`` and ``MAX_GRADED_EPISODES``; a bad
-        value fails at start-up. (``ENABLE_WEB_INTERFACE`` is read by openenv's
-        ``create_app``.)"""
+        """Every field from its variable in ``VARIABLES``; a bad value fails at start-up with
+        a message naming the variable. (``ENABLE_WEB_INTERFACE`` is openenv's own.)"""
         env = os.environ if environ is None else environ
         defaults = cls()
-        secret = env.get("SCENARIO_SECRET", "").strip() or None
-        return cls(
-            host=env.get("HOST", "").strip() or defaults.host,
-            port=_int_var(env, "PORT", defaults.port, 0),
-            max_concurrent_envs=_int_var(
-                env, "MAX_CONCURRENT_ENVS", defaults.max_concurrent_envs, 1
-            ),
-            max_http_episodes=_int_var(env, "MAX_HTTP_EPISODES", defaults.max_http_episodes, 1),
-            http_episode_idle_s=_float_var(
-                env, "HTTP_EPISODE_IDLE_SECONDS", defaults.http_episode_idle_s, 0.001
-            ),
-            max_body_bytes=_int_var(env, "MAX_BODY_BYTES", defaults.max_body_bytes, 1024),
-            max_ws_message_bytes=_int_var(
-                env, "MAX_WS_MESSAGE_BYTES", defaults.max_ws_message_bytes, 1024
-            ),
-            max_background_jobs=_int_var(
-                env, "MAX_BACKGROUND_JOBS", defaults.max_background_jobs, 1
-            ),
-            max_waiting_jobs=_int_var(env, "MAX_WAITING_JOBS", defaults.max_waiting_jobs, 0),
-            log_level=env.get("LOG_LEVEL", "").strip().lower() or defaults.log_level,
-            ws_per_message_deflate=_bool_var(env, "WS_PER_MESSAGE_DEFLATE", False),
-            forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS", "").strip()
-            or defaults.forwarded_allow_ips,
-            max_ws_sessions_per_client=_int_var(
-                env, "MAX_WS_SESSIONS_PER_CLIENT", defaults.max_ws_sessions_per_client, 1
-            ),
-            ws_idle_timeout_s=_float_var(
-                env, "WS_IDLE_TIMEOUT_SECONDS", defaults.ws_idle_timeout_s, 0.1
-            ),
-            max_http_episodes_per_client=_int_var(
-                env, "MAX_HTTP_EPISODES_PER_CLIENT", defaults.max_http_episodes_per_client, 1
-            ),
-            http_episode_evict_idle_s=_float_var(
-                env, "HTTP_EPISODE_EVICT_IDLE_SECONDS", defaults.http_episode_evict_idle_s, 0.0
-            ),
-            latest_episode_fallback=_bool_var(
-                env, "LATEST_EPISODE_FALLBACK", defaults.latest_episode_fallback
-            ),
-            max_jobs_per_client=_int_var(
-                env, "MAX_JOBS_PER_CLIENT", defaults.max_jobs_per_client, 1
-            ),
-            warm_solvers=_bool_var(env, "WARM_SOLVERS", defaults.warm_solvers),
-            header_timeout_s=_float_var(
-                env, "HEADER_TIMEOUT_SECONDS", defaults.header_timeout_s, 0.1
-            ),
-            body_timeout_s=_float_var(env, "BODY_TIMEOUT_SECONDS", defaults.body_timeout_s, 0.1),
-            keep_alive_s=_float_var(env, "TIMEOUT_KEEP_ALIVE_SECONDS", defaults.keep_alive_s, 0.1),
-            max_connections=_int_var(env, "MAX_CONNECTIONS", defaults.max_connections, 8),
-            max_ui_sockets=_int_var(env, "MAX_UI_SOCKETS", defaults.max_ui_sockets, 0),
-            max_ui_sockets_per_client=_int_var(
-                env, "MAX_UI_SOCKETS_PER_CLIENT", defaults.max_ui_sockets_per_client, 0
-            ),
-            ui_send_timeout_s=_float_var(
-                env, "UI_SEND_TIMEOUT_SECONDS", defaults.ui_send_timeout_s, 0.01
-            ),
-            allow_uploads=_bool_var(env, "ALLOW_UPLOADS", defaults.allow_uploads),
-            scenario_secret=None if secret is None else check_secret(secret),
-            max_hidden_seeds=_int_var(env, "MAX_HIDDEN_SEEDS", defaults.max_hidden_seeds, 1),
-            graded_episode_ttl_s=_float_var(
-                env, "GRADED_EPISODE_TTL_SECONDS", defaults.graded_episode_ttl_s, 0.001
-            ),
-            max_graded_episodes=_int_var(
-                env, "MAX_GRADED_EPISODES", defaults.max_graded_episodes, 1
-            ),
-        )
+        values: dict[str, Any] = {}
+        for name, variable, minimum in VARIABLES:
+            default = getattr(defaults, name)
+            kind = type(default) if default is not None else str
+            if kind is bool:
+                values[name] = _bool_var(env, variable, default)
+            elif kind is int:
+                values[name] = _int_var(env, variable, default, int(minimum or 0))
+            elif kind is float:
+                values[name] = _float_var(env, variable, default, float(minimum or 0.0))
+            else:
+                values[name] = env.get(variable, "").strip() or default
+        values["log_level"] = values["log_level"].lower()
+        if values["scenario_secret"] is not None:
+            values["scenario_secret"] = check_secret(values["scenario_secret"])
+        mode = values["openenv_mode"] = values["openenv_mode"].lower()
+        if mode not in ("simulation", "production"):
+            raise ValueError(f"OPENENV_MODE must be simulation or production, got {mode!r}")
+        if values["baseline_allow_llm"]:
+            values["baseline_llm"] = settings_from_env(env)
+        return cls(**values)
+
+
+VARIABLES: tuple[tuple[str, str, float | None], ...] = (
+    ("host", "HOST", None),
+    ("port", "PORT", 0),
+    ("max_concurrent_envs", "MAX_CONCURRENT_ENVS", 1),
+    ("max_http_episodes", "MAX_HTTP_EPISODES", 1),
+    ("http_episode_idle_s", "HTTP_EPISODE_IDLE_SECONDS", 0.001),
+    ("max_body_bytes", "MAX_BODY_BYTES", 1024),
+    ("max_ws_message_bytes", "MAX_WS_MESSAGE_BYTES", 1024),
+    ("max_background_jobs", "MAX_BACKGROUND_JOBS", 1),
+    ("max_waiting_jobs", "MAX_WAITING_JOBS", 0),
+    ("log_level", "LOG_LEVEL", None),
+    ("ws_per_message_deflate", "WS_PER_MESSAGE_DEFLATE", None),
+    ("scenario_secret", "SCENARIO_SECRET", None),
+    ("max_hidden_seeds", "MAX_HIDDEN_SEEDS", 1),
+    ("graded_episode_ttl_s", "GRADED_EPISODE_TTL_SECONDS", 0.001),
+    ("max_graded_episodes", "MAX_GRADED_EPISODES", 1),
+    ("forwarded_allow_ips", "FORWARDED_ALLOW_IPS", None),
+    ("max_ws_sessions_per_client", "MAX_WS_SESSIONS_PER_CLIENT", 1),
+    ("ws_idle_timeout_s", "WS_IDLE_TIMEOUT_SECONDS", 0.1),
+    ("max_http_episodes_per_client", "MAX_HTTP_EPISODES_PER_CLIENT", 1),
+    ("http_episode_evict_idle_s", "HTTP_EPISODE_EVICT_IDLE_SECONDS", 0.0),
+    ("latest_episode_fallback", "LATEST_EPISODE_FALLBACK", None),
+    ("max_jobs_per_client", "MAX_JOBS_PER_CLIENT", 1),
+    ("warm_solvers", "WARM_SOLVERS", None),
+    ("header_timeout_s", "HEADER_TIMEOUT_SECONDS", 0.1),
+    ("body_timeout_s", "BODY_TIMEOUT_SECONDS", 0.1),
+    ("keep_alive_s", "TIMEOUT_KEEP_ALIVE_SECONDS", 0.1),
+    ("max_connections", "MAX_CONNECTIONS", 8),
+    ("max_ui_sockets", "MAX_UI_SOCKETS", 0),
+    ("max_ui_sockets_per_client", "MAX_UI_SOCKETS_PER_CLIENT", 0),
+    ("ui_send_timeout_s", "UI_SEND_TIMEOUT_SECONDS", 0.01),
+    ("allow_uploads", "ALLOW_UPLOADS", None),
+    ("baseline_agent", "BASELINE_AGENT", None),
+    ("baseline_allow_llm", "BASELINE_ALLOW_LLM", None),
+    ("baseline_llm_timeout_s", "BASELINE_LLM_TIMEOUT_SECONDS", 0.001),
+    ("openenv_mode", "OPENENV_MODE", None),
+)
+"""(field, environment variable, smallest allowed value) for every field read from the
+environment; docs/server.md's configuration table lists each (tests/test_settings_table.py)."""

@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from server.constants import EPISODE_DAYS, EVENT_MULTIPLIERS, PRODUCTS, SHELF_LIFE
+from server.constants import EPISODE_DAYS, EVENT_MULTIPLIERS, MAX_SEED, PRODUCTS, SHELF_LIFE
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -35,7 +35,6 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 TASK_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 """A task's name is its file name without ``.toml``: lower case, digits, ``_`` and ``-``."""
-MAX_SEED = 2**63
 
 
 MECHANICS = ("demand_shift", "supplier_disruption", "cost_spikes", "event_forecast")
@@ -211,7 +210,7 @@ class TaskConfig(BaseModel):
     name: StrictStr
     title: StrictStr = Field(min_length=1, max_length=80)
     description: StrictStr = Field(min_length=1, max_length=1000)
-    default_seed: StrictInt = Field(ge=0, lt=MAX_SEED)
+    default_seed: StrictInt = Field(ge=0, le=MAX_SEED)
     seed_stream: StrictInt = Field(ge=0, lt=2**32)
     """Mixed with the seed into the scenario's random stream: tasks with the same stream and the
     same demand ranges draw the same scenario (easy 0, medium 1, hard 2). Optional in a file:

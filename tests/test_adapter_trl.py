@@ -19,10 +19,11 @@ from transformers.utils import get_json_schema
 
 from adapters.trl_env import InventoryToolEnv
 from models import InventoryAction
-from server.agents import PassiveAgent, run_episode
+from server.agents import PassiveAgent
 from server.constants import PRODUCTS
 from server.grader import grade
 from server.heuristic_agent import HeuristicAgent
+from server.in_process_episode import run_episode
 from server.inventory_env import InventoryEnvironment
 
 TOOLS = {"order", "set_shipping", "set_price", "liquidate", "end_day"}

@@ -8,7 +8,7 @@ import copy
 import pytest
 
 from models import InventoryAction
-from server.agents import AGENT_NAMES, PassiveAgent, RandomAgent, make_agent, run_episode
+from server.agents import AGENT_NAMES, PassiveAgent, RandomAgent, make_agent
 from server.basestock_agent import TUNED, BasestockAgent, BasestockSettings
 from server.constants import (
     ELASTICITY,
@@ -21,6 +21,7 @@ from server.constants import (
     TASK_NAMES,
 )
 from server.heuristic_agent import HeuristicAgent, best_price
+from server.in_process_episode import run_episode
 from server.inventory_env import InventoryEnvironment
 from server.task_catalog import get_task
 from tests.task_files import TaskDir

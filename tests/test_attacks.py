@@ -1,4 +1,4 @@
-"""Issue 12: one anonymous client must not block, evict or hijack anyone else.
+"""One anonymous client must not block, evict or hijack anyone else.
 
 One test per attack class, against a real server with the web interface on (as on the
 Space). Attackers and honest clients connect from different loopback addresses

@@ -9,8 +9,9 @@ import pytest
 
 from client import InventoryEnv
 from models import InventoryAction, InventoryObservation, InventoryState
-from server.agents import PassiveAgent, run_episode
+from server.agents import PassiveAgent
 from server.constants import EPISODE_DAYS
+from server.in_process_episode import run_episode
 from server.inventory_env import InventoryEnvironment
 
 RESTOCK = InventoryAction(

@@ -13,7 +13,7 @@ import pytest
 from scipy import stats
 
 from episode_trace import SCHEMA as TRACE_SCHEMA
-from episode_trace import TraceWriter, play_traced, read_traces
+from episode_trace import TraceWriter, read_traces
 from evaluation_stats import (
     SCHEMA,
     evaluation_document,
@@ -23,8 +23,9 @@ from evaluation_stats import (
     parse_seed_list,
     t_quantile_975,
 )
-from server.agents import make_agent, run_episode
+from server.agents import make_agent
 from server.constants import EPISODE_DAYS
+from server.in_process_episode import run_episode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -134,7 +135,7 @@ def test_a_trace_of_a_real_episode_becomes_a_report_with_every_chart(tmp_path: P
     path = tmp_path / "episode.jsonl"
     writer = TraceWriter(path)
     trace = writer.episode("easy", 0, "heuristic")
-    profit = play_traced(make_agent("heuristic"), "easy", 0, trace)
+    profit = run_episode(make_agent("heuristic"), "easy", 0, observer=trace).profit
     trace.finish(profit, {"score": 0.5})
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert lines[0]["type"] == "header" and lines[0]["schema"] == TRACE_SCHEMA

@@ -22,7 +22,7 @@ import pytest
 
 from models import InventoryAction, InventoryObservation
 from server import ceiling, grader
-from server.agents import PassiveAgent, RandomAgent, ReplayAgent, make_agent, run_episode
+from server.agents import PassiveAgent, RandomAgent, ReplayAgent, make_agent
 from server.clairvoyant import plan_actions
 from server.constants import (
     COST_PRICE,
@@ -36,6 +36,7 @@ from server.constants import (
     TASK_NAMES,
 )
 from server.demand import demand_units, highest_price_selling, max_price_for_units
+from server.in_process_episode import run_episode
 from server.scenario import draw_scenario
 from server.task_catalog import get_task
 from server.task_config import MECHANICS

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from models import InventoryAction
-from server.http_episodes import EpisodeStore, UnknownEpisodeError
+from server.episode_store import EpisodeStore, UnknownEpisodeError
 from server.inventory_env import EpisodeStateError
 from server.settings import ServerSettings
 

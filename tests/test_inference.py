@@ -22,7 +22,11 @@ import pytest
 import inference
 from episode_trace import read_traces
 from inference import parse_seeds
-from llm_agent import (
+from server.agents import make_agent
+from server.constants import EPISODE_DAYS, TASK_NAMES
+from server.in_process_episode import run_episode
+from server.inventory_env import InventoryEnvironment
+from server.llm_agent import (
     HISTORY_DAYS,
     LLMAgent,
     LLMSettings,
@@ -31,9 +35,6 @@ from llm_agent import (
     parse_action,
     system_prompt,
 )
-from server.agents import make_agent, run_episode
-from server.constants import EPISODE_DAYS, TASK_NAMES
-from server.inventory_env import InventoryEnvironment
 from tests.fake_llm import RETRY_MARKER, VALID_ACTION, FakeLLM
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -324,8 +324,9 @@ def test_grader_example_from_the_brief(server_url: str) -> None:
 
 
 def test_baseline_plays_the_built_in_agent_and_grades_it(server_url: str) -> None:
-    from server.agents import make_agent, run_episode
+    from server.agents import make_agent
     from server.grader import grade
+    from server.in_process_episode import run_episode
 
     response = httpx.get(f"{server_url}/baseline", params={"task_name": "hard"}, timeout=120)
     assert response.status_code == 200, response.text

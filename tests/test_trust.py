@@ -19,7 +19,7 @@ import pytest
 
 from client import InventoryEnv
 from models import InventoryAction
-from server.agents import PassiveAgent, RandomAgent, ReplayAgent, make_agent, run_episode
+from server.agents import PassiveAgent, RandomAgent, ReplayAgent, make_agent
 from server.constants import TASK_NAMES
 from server.graded_episodes import (
     EpisodeNotFinishedError,
@@ -28,6 +28,7 @@ from server.graded_episodes import (
 )
 from server.grader import clairvoyant_plan, grade
 from server.hidden_scenarios import HiddenScenarios, ScenarioReplayError
+from server.in_process_episode import run_episode
 from server.inventory_env import InventoryEnvironment
 from server.scenario import draw_scenario
 from server.settings import ServerSettings
@@ -246,7 +247,7 @@ def test_nothing_an_agent_sees_names_the_seed_and_replays_are_refused(hidden_a: 
 
 
 def test_replaying_the_public_plan_scores_no_better_than_the_heuristic(hidden_a: str) -> None:
-    """The attack from issue 9: read (task, seed), replay the public clairvoyant plan. On a
+    """The public-plan attack: read (task, seed), replay the public clairvoyant plan. On a
     hidden scenario the plan is for another future; the heuristic, which plays what it sees,
     does better. Profits are compared on the same hidden scenario, so the scores compare
     the same way (one floor, one ceiling)."""

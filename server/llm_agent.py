@@ -25,7 +25,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from llm_config import FailureMonitor, LLMConfigError, llm_config_from_env
 from models import InventoryAction, InventoryObservation
 from server.constants import (
     COST_PRICE,
@@ -45,6 +44,7 @@ from server.constants import (
     WEEKEND_MULTIPLIER,
 )
 from server.heuristic_agent import HeuristicAgent
+from server.llm_config import FailureMonitor, LLMConfigError, llm_config_from_env
 from server.task_catalog import get_task
 
 HISTORY_DAYS = 7
