@@ -8,7 +8,6 @@ ends, so they boot while other tests run.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import socket
@@ -118,40 +117,17 @@ class LiveServer:
             return ""
 
     def stop(self) -> None:
-        """Stop the server (SIGTERM, then SIGKILL after 10 s) and the processes it started,
-        and remove its log. uvicorn ends on the re-raised SIGTERM, which skips the exit
-        handlers that would stop the solver pool's workers: they would outlive every run."""
+        """Stop the server (SIGTERM, then SIGKILL after 10 s) and remove its log."""
         if self.process is not None and self.process.poll() is None:
-            children = _descendants(self.process.pid)
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-            for pid in children:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, signal.SIGTERM)
         if self.log_path is not None:
             self.log_path.unlink(missing_ok=True)
         self._ready = False
-
-
-def _descendants(pid: int) -> list[int]:
-    """Process ids below ``pid`` (Linux ``/proc``; empty elsewhere)."""
-    parents: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, queue = [], [pid]
-    while queue:
-        children = parents.get(queue.pop(), [])
-        found += children
-        queue += children
-    return found
 
 
 class ServerPool:
