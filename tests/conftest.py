@@ -35,17 +35,22 @@ pytest_plugins = ["tests.browser"]
 # One server runs per set of environment variables: asking twice for the same variables gives
 # the same server, so a test must not break state that other tests rely on (start your own
 # episodes; pass the episode_id when another test could reset in between). The servers that
-# the collected tests ask for by fixture name start right after collection (not under
-# pytest-xdist, whose workers each run only part of the tests), so they boot while other tests
-# run. All are stopped when the session ends.
+# the collected tests ask for by fixture name start right after collection, so they boot while
+# other tests run. Under pytest-xdist (``-n 2 --dist loadfile``, pyproject's default) each
+# worker has its own pool and runs whole files, only part of them: a worker starts only the
+# plain server early (nearly every worker needs it) and the others when first asked for.
+# All are stopped when the session ends.
 
 SERVER_FIXTURES = {"server_url": None, "web_server_url": WEB_ENV}
+XDIST_EARLY_SERVERS = ("server_url",)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    if os.environ.get("PYTEST_XDIST_WORKER") or session.config.option.collectonly:
+    if session.config.option.collectonly:
         return
     wanted = {name for item in session.items for name in getattr(item, "fixturenames", ())}
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        wanted &= set(XDIST_EARLY_SERVERS)
     for name, env in SERVER_FIXTURES.items():
         if name in wanted:
             POOL.launch(env)

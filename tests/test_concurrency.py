@@ -35,7 +35,10 @@ from tests.live_server import POOL
 
 SESSIONS = 100
 HTTP_EPISODES = 100
-CONCURRENCY_ENV = {"MAX_CONCURRENT_ENVS": str(SESSIONS)}
+CONCURRENCY_ENV = {"MAX_CONCURRENT_ENVS": str(SESSIONS), "TIMEOUT_KEEP_ALIVE_SECONDS": "120"}
+"""Keep-alive above the client's 60 s timeout: on a loaded machine a pooled connection can sit
+idle past uvicorn's default 5 s, and a request sent as the server closes it fails with
+``ReadError`` -- a race of the test's client, not what this file tests."""
 
 
 @pytest.fixture(scope="module")

@@ -83,11 +83,10 @@ class _Records(dict):
 
 @pytest.fixture(scope="module")
 def records(brief_line: subprocess.Popen[str]) -> _Records:
-    """``_scenario_record`` of every scenario, computed up front in two other processes --
-    except under pytest-xdist, whose workers each compute only the scenarios they test."""
+    """``_scenario_record`` of every scenario, computed up front in two other processes (also
+    under pytest-xdist: the file runs on one worker, ``--dist loadfile``, and the tests below
+    compare these with solves in this process)."""
     computed = _Records()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        return computed
     with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")) as pool:
         futures = {key: pool.submit(_scenario_record, *key) for key in SCENARIOS}
         computed.update((key, future.result()) for key, future in futures.items())
