@@ -127,7 +127,7 @@ def encode_batch(
     """
     columns = [
         (day / EPISODE_DAYS)[:, None],
-        np.isin(day % 7, WEEKEND_DAYS)[:, None],
+        _weekend(day)[:, None],
         (cash / MONEY_SCALE)[:, None],
         (profit / MONEY_SCALE)[:, None],
     ]
@@ -139,6 +139,14 @@ def encode_batch(
     columns.append(event_active)
     vector = np.concatenate(columns, axis=1, dtype=np.float32)
     return np.clip(vector, -OBS_BOUND, OBS_BOUND)
+
+
+def _weekend(day: np.ndarray) -> np.ndarray:
+    weekday = day % 7
+    weekend = np.zeros(day.shape, dtype=bool)
+    for weekend_day in WEEKEND_DAYS:
+        weekend |= weekday == weekend_day
+    return weekend
 
 
 def encode_observation(observation: InventoryObservation) -> np.ndarray:

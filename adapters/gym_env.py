@@ -295,13 +295,17 @@ class InventoryVectorEnv(VectorEnv):
 
     def _record(self, day: BatchDay, rows: np.ndarray) -> None:
         """Keep what the observation shows of the day just simulated, for ``rows``."""
-        self._demand[rows] = day.demand[rows]
-        self._sold[rows] = day.sold[rows]
-        self._missed[rows] = day.missed[rows]
-        self._expired[rows] = day.expired[rows]
-        self._price[rows] = day.price[rows]
-        self._active[rows] = day.active_events[rows]
-        self._rejected[rows] = (day.rejected[rows] > 0).sum(axis=1)
+        per_product = rows[:, None]
+        for kept, new in (
+            (self._demand, day.demand),
+            (self._sold, day.sold),
+            (self._missed, day.missed),
+            (self._expired, day.expired),
+            (self._price, day.price),
+        ):
+            np.copyto(kept, new, where=per_product)
+        np.copyto(self._active, day.active_events, where=per_product)
+        np.copyto(self._rejected, (day.rejected > 0).sum(axis=1), where=rows)
 
     # ------------------------------------------------------------------ views
     def _observations(self) -> np.ndarray:
