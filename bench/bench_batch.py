@@ -52,10 +52,10 @@ from bench_step import (  # noqa: E402
     their_contenders,
     time_steps,
 )
+from gymnasium.vector import SyncVectorEnv  # noqa: E402
 
 from adapters.gym_encoding import ACTION_SIZE  # noqa: E402
 from adapters.gym_env import InventoryGymEnv, InventoryVectorEnv  # noqa: E402
-from gymnasium.vector import SyncVectorEnv  # noqa: E402
 from server.batch_env import BatchInventoryEnv  # noqa: E402
 from server.constants import DELIVERY_METHODS, EPISODE_DAYS, PRODUCTS  # noqa: E402
 from server.inventory_env import InventoryEnvironment  # noqa: E402
