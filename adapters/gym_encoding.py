@@ -43,16 +43,9 @@ OBS_BOUND = 10.0
 EVENTS: tuple[str, ...] = tuple(EVENT_MULTIPLIERS)
 GROCERY_LIFE = SHELF_LIFE["groceries"] or 1
 
-_PER_PRODUCT = (
-    "on_hand",
-    "in_transit",
-    "space_left",
-    "demand",
-    "sold",
-    "missed",
-    "expired",
-    "price",
-)
+UNIT_FIELDS = ("on_hand", "in_transit", "space_left", "demand", "sold", "missed", "expired")
+"""The per-product unit counts of the observation, each divided by the product's capacity."""
+_PER_PRODUCT = (*UNIT_FIELDS, "price")
 OBSERVATION_FIELDS: tuple[str, ...] = (
     ("day", "weekend_next", "cash", "profit")
     + tuple(f"{what}:{p}" for what in _PER_PRODUCT for p in PRODUCTS)
@@ -109,7 +102,7 @@ def encode_batch(
     cash: np.ndarray,
     profit: np.ndarray,
     capacity: np.ndarray,
-    per_product: dict[str, np.ndarray],
+    units: np.ndarray,
     price: np.ndarray,
     grocery_units_by_days_left: np.ndarray,
     event_countdown: np.ndarray,
@@ -118,8 +111,8 @@ def encode_batch(
 ) -> np.ndarray:
     """``[B, OBSERVATION_SIZE]`` float32 observations, in the order of ``OBSERVATION_FIELDS``.
 
-    ``day``, ``cash``, ``profit`` are ``[B]``; ``capacity``, ``price`` and each entry of
-    ``per_product`` (keyed by ``_PER_PRODUCT`` names but price) are ``[B, P]``;
+    ``day``, ``cash``, ``profit`` are ``[B]``; ``capacity`` and ``price`` are ``[B, P]``;
+    ``units`` is ``[B, len(UNIT_FIELDS), P]``, the per-product counts in ``UNIT_FIELDS`` order;
     ``grocery_units_by_days_left`` is ``[B, GROCERY_LIFE]`` (1..GROCERY_LIFE days left);
     ``event_countdown`` (start day - day), ``event_known`` (the task has it) and
     ``event_active`` are ``[B, len(EVENTS)]``. Both the single env and the vector env encode
@@ -130,15 +123,14 @@ def encode_batch(
         _weekend(day)[:, None],
         (cash / MONEY_SCALE)[:, None],
         (profit / MONEY_SCALE)[:, None],
+        (units / capacity[:, None, :]).reshape(len(day), -1),
+        price - 1.0,
+        grocery_units_by_days_left / capacity[:, PRODUCTS.index("groceries"), None],
+        np.where(event_known, event_countdown / EPISODE_DAYS, -1.0),  # -1: not in this task
+        event_active,
     ]
-    for what in _PER_PRODUCT:
-        columns.append(price - 1.0 if what == "price" else per_product[what] / capacity)
-    grocery_capacity = capacity[:, PRODUCTS.index("groceries"), None]
-    columns.append(grocery_units_by_days_left / grocery_capacity)
-    columns.append(np.where(event_known, event_countdown / EPISODE_DAYS, -1.0))  # -1: no event
-    columns.append(event_active)
     vector = np.concatenate(columns, axis=1, dtype=np.float32)
-    return np.clip(vector, -OBS_BOUND, OBS_BOUND)
+    return np.clip(vector, -OBS_BOUND, OBS_BOUND, out=vector)
 
 
 def _weekend(day: np.ndarray) -> np.ndarray:
@@ -156,15 +148,15 @@ def encode_observation(observation: InventoryObservation) -> np.ndarray:
     in_transit = dict.fromkeys(PRODUCTS, 0)
     for shipment in observation.updated_deliveries:
         in_transit[shipment["product"]] += shipment["quantity"]
-    per_product = {
-        "on_hand": on_hand,
-        "in_transit": in_transit,
-        "space_left": observation.remaining_capacity,
-        "demand": observation.demand_today,
-        "sold": observation.units_sold,
-        "missed": observation.units_missed,
-        "expired": observation.units_expired,
-    }
+    tables = (
+        on_hand,
+        in_transit,
+        observation.remaining_capacity,
+        observation.demand_today,
+        observation.units_sold,
+        observation.units_missed,
+        observation.units_expired,
+    )  # UNIT_FIELDS order
     grocery_units = [0] * GROCERY_LIFE
     for quantity, days_left in observation.updated_inventory.get("groceries", []):
         if days_left is not None and 1 <= days_left <= GROCERY_LIFE:
@@ -175,10 +167,7 @@ def encode_observation(observation: InventoryObservation) -> np.ndarray:
         cash=np.array([observation.total_cash], dtype=np.float64),
         profit=np.array([observation.total_profit], dtype=np.float64),
         capacity=np.array([[capacity[p] for p in PRODUCTS]]),
-        per_product={
-            what: np.array([[table.get(p, 0) for p in PRODUCTS]])
-            for what, table in per_product.items()
-        },
+        units=np.array([[[table.get(p, 0) for p in PRODUCTS] for table in tables]]),
         price=np.array([[observation.price_multipliers.get(p, 1.0) for p in PRODUCTS]]),
         grocery_units_by_days_left=np.array([grocery_units]),
         event_countdown=np.array([[countdowns.get(e, 0) for e in EVENTS]]),

@@ -316,15 +316,18 @@ class InventoryVectorEnv(VectorEnv):
             cash=simulator.cash,
             profit=simulator.cash - simulator.starting_cash,
             capacity=simulator.capacity,
-            per_product={
-                "on_hand": simulator.on_hand,
-                "in_transit": simulator.in_transit,
-                "space_left": simulator.remaining_capacity(),
-                "demand": self._demand,
-                "sold": self._sold,
-                "missed": self._missed,
-                "expired": self._expired,
-            },
+            units=np.stack(
+                [
+                    simulator.on_hand,
+                    simulator.in_transit,
+                    simulator.remaining_capacity(),
+                    self._demand,
+                    self._sold,
+                    self._missed,
+                    self._expired,
+                ],
+                axis=1,
+            ),  # UNIT_FIELDS order
             price=self._price,
             grocery_units_by_days_left=by_life,
             event_countdown=simulator.event_start - simulator.day[:, None],
