@@ -21,6 +21,7 @@ Observation
     The state arrays below (read them, do not write them) plus the ``BatchDay`` that ``step``
     returns: the day just simulated (demand, sales, lost sales, expiry, receipts, rejected
     orders with their reason, liquidation, revenue, purchase cost, reward and its signals).
+    ``BatchDay.lost`` counts units the supplier lost that were due today.
     State: ``day[B]`` (days simulated), ``cash[B]``, ``on_hand[B, P]``, ``in_transit[B, P]``,
     ``capacity[B, P]``, ``remaining_capacity()``, ``stock_batches(b)`` and
     ``shipments(b)``; ``adapters.gym_encoding.encode_batch`` turns them into the Gymnasium
@@ -47,7 +48,10 @@ Representation (why it is exact)
     shelf, so oldest-first is starting slots first, then fewest days left first. Deliveries
     arriving on the same day share a slot (the scalar keeps them as adjacent batches with the
     same ``days_left``, which sell, expire and age as one). Shipments in transit are units per
-    (product, arrival day). Demand uses numpy's ``power``, which may differ from Python's
+    (product, arrival day), with the part the supplier lost kept beside them (paid, counted in
+    transit until their arrival day, then gone). The scenario's optional supplier tables
+    (``arrival_delay``, ``lost``, ``cost_multipliers``) are read per order day, as the scalar
+    simulator reads them. Demand uses numpy's ``power``, which may differ from Python's
     ``**`` by an ulp; where that could move the rounding, the value is recomputed with
     ``server.demand.demand_units`` itself.
 """
@@ -110,15 +114,9 @@ _SELL = tuple(SELL_PRICE[p] for p in PRODUCTS)
 _COST = tuple(COST_PRICE[p] for p in PRODUCTS)
 _NEG_ELASTICITY = np.array([-ELASTICITY[p] for p in PRODUCTS])
 _ELASTICITY = tuple(ELASTICITY[p] for p in PRODUCTS)
-_UNIT_COST = np.array(
-    [[COST_PRICE[p] + SHIPPING_COST_PER_UNIT[m] for m in DELIVERY_METHODS] for p in PRODUCTS]
-)
-"""``[product, method]`` price of one unit delivered, as the scalar computes it."""
+_COST_COLUMN = np.array(_COST)[:, None]
+_SHIPPING = np.array([SHIPPING_COST_PER_UNIT[m] for m in DELIVERY_METHODS])
 _MAX_LEAD = max(LEAD_TIME_DAYS[m] + LEAD_TIME_JITTER[m] for m in DELIVERY_METHODS)
-_HORIZON = EPISODE_DAYS + _MAX_LEAD + 1
-"""Arrival days tracked in transit: every order arrives before this day."""
-_ARRIVAL_OFFSET = (np.arange(N_PRODUCTS) * _HORIZON)[:, None]
-"""Flat index of ``_arrivals[p, day, b]`` is ``(p * _HORIZON + day) * B + b``."""
 _ROUNDING_MARGIN = 1e-9
 """Relative distance from a rounding boundary below which demand is recomputed exactly."""
 
@@ -169,6 +167,8 @@ class BatchDay:
     missed: np.ndarray
     expired: np.ndarray
     received: np.ndarray
+    lost: np.ndarray
+    """``[B, P]`` units due today that the supplier lost (paid, never delivered)."""
     liquidated: np.ndarray
     rejected: np.ndarray
     """``[B, P]`` 0, ``REJECTED_CASH`` or ``REJECTED_SPACE``."""
@@ -219,14 +219,20 @@ class BatchInventoryEnv:
         self._on_hand = np.zeros((p, b), dtype=np.int64)
         self._in_transit = np.zeros((p, b), dtype=np.int64)
         self._event_start = np.full((len(EVENTS), b), NO_EVENT, dtype=np.int64)
-        self._arrivals = np.zeros((p, _HORIZON, b), dtype=np.int64)
-        """Units in transit by product and arrival day."""
+        self._horizon = EPISODE_DAYS + _MAX_LEAD + 1  # grows with supplier delays
+        self._arrivals = np.zeros((p, self._horizon, b), dtype=np.int64)
+        """Units in transit by product and arrival day (lost ones included until then)."""
+        self._lost_arrivals = np.zeros((p, self._horizon, b), dtype=np.int64)
+        """The part of ``_arrivals`` the supplier lost: it vanishes on its arrival day."""
         self._batches = np.zeros((q, self._slots + _MAX_LIFE + 1, b), dtype=np.int64)
         """Perishable units on hand: starting-batch slots, then one slot per ``days_left``."""
         self._start_life = np.zeros((q, self._slots, b), dtype=np.int64)
         self._base_demand = np.zeros((EPISODE_DAYS, p, b), dtype=np.int64)
         self._multipliers = np.ones((EPISODE_DAYS, p, b))
         self._lead_time = np.ones((EPISODE_DAYS, p, len(DELIVERY_METHODS), b), dtype=np.int64)
+        self._arrival_delay = np.zeros((EPISODE_DAYS, p, b), dtype=np.int64)
+        self._lost = np.zeros((EPISODE_DAYS, p, b), dtype=bool)
+        self._cost_multipliers = np.ones((EPISODE_DAYS, p, b))
 
     # public [B, ...] views
     @property
@@ -281,6 +287,16 @@ class BatchInventoryEnv:
         self._base_demand[..., rows] = np.stack([s.base_demand for s in scenarios], axis=-1)
         self._multipliers[..., rows] = np.stack([s.demand_multipliers for s in scenarios], axis=-1)
         self._lead_time[..., rows] = np.stack([s.lead_time for s in scenarios], axis=-1)
+        shape = (EPISODE_DAYS, N_PRODUCTS)
+        delays = [_or(s.arrival_delay, np.zeros(shape, dtype=np.int64)) for s in scenarios]
+        self._grow_horizon(EPISODE_DAYS + _MAX_LEAD + 1 + max(int(d.max()) for d in delays))
+        self._arrival_delay[..., rows] = np.stack(delays, axis=-1)
+        self._lost[..., rows] = np.stack(
+            [_or(s.lost, np.zeros(shape, dtype=bool)) for s in scenarios], axis=-1
+        )
+        self._cost_multipliers[..., rows] = np.stack(
+            [_or(s.cost_multipliers, np.ones(shape)) for s in scenarios], axis=-1
+        )
         tasks = [self._task(s.task_name) for s in scenarios]
         self._capacity[:, rows] = np.stack([t.capacity for t in tasks], axis=-1)
         self._on_hand[:, rows] = np.stack([t.on_hand for t in tasks], axis=-1)
@@ -299,6 +315,7 @@ class BatchInventoryEnv:
         self.day[rows] = 0
         self._in_transit[:, rows] = 0
         self._arrivals[..., rows] = 0
+        self._lost_arrivals[..., rows] = 0
         self.started[rows] = True
 
     def _task(self, name: str) -> _TaskArrays:
@@ -314,6 +331,13 @@ class BatchInventoryEnv:
         self._batches = np.insert(self._batches, [self._slots] * extra, 0, axis=1)
         self._start_life = np.insert(self._start_life, [self._slots] * extra, 0, axis=1)
         self._slots = slots
+
+    def _grow_horizon(self, horizon: int) -> None:
+        if horizon > self._horizon:
+            extra = ((0, 0), (0, horizon - self._horizon), (0, 0))
+            self._arrivals = np.pad(self._arrivals, extra)
+            self._lost_arrivals = np.pad(self._lost_arrivals, extra)
+            self._horizon = horizon
 
     def _score_baselines(self, scenario: Scenario) -> tuple[float, float]:
         if self._baselines is not None:
@@ -345,6 +369,7 @@ class BatchInventoryEnv:
             self._on_hand,
             self._in_transit,
             self._arrivals,
+            self._lost_arrivals,
             self._batches,
             self._start_life,
         ):
@@ -352,7 +377,14 @@ class BatchInventoryEnv:
         result = self._step(buy, method, price, liquidate)
         self.day[kept], self.cash[kept] = saved[0][1], saved[1][1]
         for index, array in enumerate(
-            (self._on_hand, self._in_transit, self._arrivals, self._batches, self._start_life)
+            (
+                self._on_hand,
+                self._in_transit,
+                self._arrivals,
+                self._lost_arrivals,
+                self._batches,
+                self._start_life,
+            )
         ):
             array[..., kept] = saved[index + 2][1]
         return result
@@ -373,10 +405,16 @@ class BatchInventoryEnv:
         if lockstep:
             base, multipliers = self._base_demand[today], self._multipliers[today]
             lead_today = self._lead_time[today]  # [P, M, B]
+            delay = self._arrival_delay[today]
+            lost_today = self._lost[today]
+            cost_multipliers = self._cost_multipliers[today]
         else:
             base = self._base_demand[day, :, rows].T
             multipliers = self._multipliers[day, :, rows].T
             lead_today = np.moveaxis(self._lead_time[day, :, :, rows], 0, -1)
+            delay = self._arrival_delay[day, :, rows].T
+            lost_today = self._lost[day, :, rows].T
+            cost_multipliers = self._cost_multipliers[day, :, rows].T
 
         # 2. Expired perishables leave the shelf.
         expired = np.zeros_like(on_hand)
@@ -389,14 +427,15 @@ class BatchInventoryEnv:
             expired[_PERISHABLE_INDEX] = units
             on_hand -= expired
 
-        # 3. Deliveries due today arrive with the full shelf life.
+        # 3. Deliveries due today arrive with the full shelf life; lost ones vanish instead.
         if lockstep:
-            received = self._arrivals[:, today].copy()
-            self._arrivals[:, today] = 0
+            due, lost = self._arrivals[:, today].copy(), self._lost_arrivals[:, today].copy()
+            self._arrivals[:, today] = self._lost_arrivals[:, today] = 0
         else:
-            received = self._arrivals[:, day, rows]
-            self._arrivals[:, day, rows] = 0
-        transit -= received
+            due, lost = self._arrivals[:, day, rows], self._lost_arrivals[:, day, rows]
+            self._arrivals[:, day, rows] = self._lost_arrivals[:, day, rows] = 0
+        received = due - lost
+        transit -= due
         on_hand += received
         for q, index in enumerate(PERISHABLE):
             batches[q, slots + _LIFE[q]] += received[index]
@@ -404,10 +443,11 @@ class BatchInventoryEnv:
         # 4. Orders in product order, each paid whole or rejected whole.
         purchase_cost = np.zeros(self.size)
         rejected = np.zeros_like(on_hand)
-        unit_cost = _UNIT_COST[:, method]  # [P, B]
-        lead = np.take_along_axis(lead_today, method[None, None], axis=1)[:, 0]  # [P, B]
-        arrival_index = (day + lead + _ARRIVAL_OFFSET) * self.size + rows
-        arrivals = self._arrivals.reshape(-1)  # flat: one fancy index per product
+        unit_cost = _COST_COLUMN * cost_multipliers + _SHIPPING[method]  # [P, B], as the scalar
+        lead = np.take_along_axis(lead_today, method[None, None], axis=1)[:, 0] + delay
+        offset = (np.arange(N_PRODUCTS) * self._horizon)[:, None]
+        arrival_index = (day + lead + offset) * self.size + rows  # of [P, horizon, B], flat
+        arrivals, lost_arrivals = self._arrivals.reshape(-1), self._lost_arrivals.reshape(-1)
         for index in range(N_PRODUCTS):
             quantity = buy[index]
             cost = quantity * unit_cost[index]
@@ -422,6 +462,7 @@ class BatchInventoryEnv:
             units = quantity * accepted
             transit[index] += units
             arrivals[arrival_index[index]] += units
+            lost_arrivals[arrival_index[index]] += units * lost_today[index]
 
         # 5-6. Demand meets stock, oldest batch first; unmet demand is lost.
         wanted = _demand(base, multipliers, price)
@@ -475,6 +516,7 @@ class BatchInventoryEnv:
             missed=missed.T,
             expired=expired.T,
             received=received.T,
+            lost=lost.T,
             liquidated=liquidated.T,
             rejected=rejected.T,
             revenue=revenue,
@@ -579,9 +621,10 @@ class BatchInventoryEnv:
             stock[product] = merge_equal_ages([batch for batch in listed if batch[0]])
         return stock
 
-    def shipments(self, row: int) -> dict[tuple[str, int], int]:
-        """Episode ``row``'s units in transit by ``(product, arrival day)``."""
-        units = self._arrivals[:, :, row]
+    def shipments(self, row: int, lost: bool = False) -> dict[tuple[str, int], int]:
+        """Episode ``row``'s units in transit by ``(product, arrival day)``; with ``lost``,
+        only those the supplier lost (they vanish on that day)."""
+        units = (self._lost_arrivals if lost else self._arrivals)[:, :, row]
         return {
             (PRODUCTS[p], int(d)): int(units[p, d]) for p, d in zip(*np.nonzero(units), strict=True)
         }
@@ -603,6 +646,11 @@ def _demand(base: np.ndarray, multipliers: np.ndarray, price: np.ndarray) -> np.
             _ELASTICITY[index],
         )
     return wanted.astype(np.int64)
+
+
+def _or(table: np.ndarray | None, default: np.ndarray) -> np.ndarray:
+    """A scenario's optional table, or what its absence means."""
+    return default if table is None else table
 
 
 def merge_equal_ages(batches: list[list[int | None]]) -> list[list[int | None]]:

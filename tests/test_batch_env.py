@@ -110,11 +110,14 @@ def assert_same_day(
     assert rejected == {PRODUCTS[i]: int(c) for i, c in enumerate(day.rejected[row]) if c}, where
     stock = {p: merge_equal_ages(b) for p, b in observation.updated_inventory.items()}
     assert stock == batch.stock_batches(row), where
-    shipments: dict[tuple[str, int], int] = {}
-    for shipment in scalar._episode.in_transit:
-        key = (shipment.product, shipment.arrival_day)
-        shipments[key] = shipments.get(key, 0) + shipment.quantity
-    assert shipments == batch.shipments(row), where
+    assert per_product(observation.units_lost) == day.lost[row].tolist(), where
+    for lost in (False, True):  # all shipments in transit, and those the supplier lost
+        shipments: dict[tuple[str, int], int] = {}
+        for shipment in scalar._episode.in_transit:
+            if shipment.lost or not lost:
+                key = (shipment.product, shipment.arrival_day)
+                shipments[key] = shipments.get(key, 0) + shipment.quantity
+        assert shipments == batch.shipments(row, lost=lost), where
     assert per_product(observation.remaining_capacity) == batch.remaining_capacity()[row].tolist()
     active = [e for e, on in zip(EVENTS, day.active_events[row], strict=True) if on]
     assert observation.active_events == active, where
@@ -123,10 +126,11 @@ def assert_same_day(
 
 def play_both(
     names: list[str], seeds: list[int], reward_mode: str, policy, rng_seed: int
-) -> tuple[int, int]:
+) -> tuple[int, int, int]:
     """Play full episodes in a batch and one scalar simulator per episode; compare each day.
 
-    Returns (orders rejected, units expired) over the batch, to show the run exercised them.
+    Returns (orders rejected, units expired, units lost) over the batch, to show the run
+    exercised them.
     """
     batch = BatchInventoryEnv(len(names), reward_mode=reward_mode, baselines=fake_baselines)
     batch.reset(names, seeds)
@@ -134,7 +138,7 @@ def play_both(
     for scalar, name, seed in zip(scalars, names, seeds, strict=True):
         scalar.reset(task_name=name, seed=seed, reward_mode=reward_mode)
     rng = np.random.default_rng(rng_seed)
-    rejected = expired = 0
+    rejected = expired = lost = 0
     for _ in range(EPISODE_DAYS):
         actions = policy(rng, batch)
         day = batch.step(*actions)
@@ -143,8 +147,9 @@ def play_both(
             assert_same_day(observation, scalar, batch, day, row)
         rejected += int((day.rejected > 0).sum())
         expired += int(day.expired.sum())
+        lost += int(day.lost.sum())
     assert day.done.all()
-    return rejected, expired
+    return rejected, expired, lost
 
 
 @pytest.mark.parametrize("reward_mode", REWARD_MODES)
@@ -152,9 +157,9 @@ def play_both(
 def test_every_task_in_one_batch_matches_the_scalar_simulator(reward_mode, policy) -> None:
     names = [name for name in task_names() for _ in range(8)]
     seeds = list(range(len(names)))
-    rejected, expired = play_both(names, seeds, reward_mode, policy, rng_seed=len(reward_mode))
-    if policy is random_actions:
-        assert rejected > 0 and expired > 0  # the run did exercise rejections and expiry
+    rejected, expired, lost = play_both(names, seeds, reward_mode, policy, len(reward_mode))
+    if policy is random_actions:  # the run did exercise rejections, expiry, lost shipments
+        assert rejected > 0 and expired > 0 and lost > 0
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
