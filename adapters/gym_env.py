@@ -151,7 +151,8 @@ class InventoryVectorEnv(VectorEnv):
     mask}`` as in gymnasium. Auto-reset: gymnasium's ``next_step`` mode by default (the step
     after an episode's last one resets it, ignores its action and returns reward 0),
     ``same_step`` or ``disabled`` by ``autoreset_mode``. ``grade_at_end`` defaults to False
-    here: a grade costs a ceiling solve (~1 s) per new scenario.
+    here, and ``reward_mode="score"`` suits small batches only: each costs a ceiling solve
+    (~1 s) per new scenario. ``simulator`` is the ``BatchInventoryEnv`` underneath.
     """
 
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
