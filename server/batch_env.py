@@ -148,8 +148,13 @@ def _task_arrays(task: TaskConfig, slots: int) -> _TaskArrays:
         ),
         start_units=start_units,
         start_life=start_life,
-        event_start=np.array([task.events.get(e, NO_EVENT) for e in EVENTS], dtype=np.int64),
+        event_start=_event_starts(task.events),
     )
+
+
+def _event_starts(starts: dict[str, int]) -> np.ndarray:
+    """``[E]`` start day of each event of ``EVENTS``; ``NO_EVENT`` where absent."""
+    return np.array([starts.get(e, NO_EVENT) for e in EVENTS], dtype=np.int64)
 
 
 def _starting_slots(names: Sequence[str]) -> int:
@@ -176,7 +181,8 @@ class BatchDay:
     purchase_cost: np.ndarray
     price: np.ndarray
     active_events: np.ndarray
-    """``[B, E]`` bool: the events of ``EVENTS`` active on the simulated day."""
+    """``[B, E]`` bool: the events of ``EVENTS`` active on the simulated day, on their realized
+    days (``Scenario.events``; ``event_start`` holds the announced ones)."""
     breakdown: np.ndarray
     """``[B, 5]`` the shaped reward's signals in ``SIGNALS`` order (whatever the mode)."""
     reward: np.ndarray
@@ -219,6 +225,9 @@ class BatchInventoryEnv:
         self._on_hand = np.zeros((p, b), dtype=np.int64)
         self._in_transit = np.zeros((p, b), dtype=np.int64)
         self._event_start = np.full((len(EVENTS), b), NO_EVENT, dtype=np.int64)
+        """Announced start days (the observation's countdowns)."""
+        self._realized_start = np.full((len(EVENTS), b), NO_EVENT, dtype=np.int64)
+        """Realized start days (the scenario's events: what is active, and the demand)."""
         self._horizon = EPISODE_DAYS + _MAX_LEAD + 1  # grows with supplier delays
         self._arrivals = np.zeros((p, self._horizon, b), dtype=np.int64)
         """Units in transit by product and arrival day (lost ones included until then)."""
@@ -252,7 +261,8 @@ class BatchInventoryEnv:
 
     @property
     def event_start(self) -> np.ndarray:
-        """``[B, E]`` start day of each event of ``EVENTS``; ``NO_EVENT`` if the task has none."""
+        """``[B, E]`` announced start day of each event of ``EVENTS`` (the observation's countdowns;
+        the realized days may differ); ``NO_EVENT`` if the task has none."""
         return self._event_start.T
 
     # ------------------------------------------------------------------ reset
@@ -301,6 +311,10 @@ class BatchInventoryEnv:
         self._capacity[:, rows] = np.stack([t.capacity for t in tasks], axis=-1)
         self._on_hand[:, rows] = np.stack([t.on_hand for t in tasks], axis=-1)
         self._event_start[:, rows] = np.stack([t.event_start for t in tasks], axis=-1)
+        self._realized_start[:, rows] = np.stack(
+            [_event_starts({name: start for name, start, _ in s.events}) for s in scenarios],
+            axis=-1,
+        )
         self._batches[..., rows] = 0
         self._batches[:, : self._slots, rows] = np.stack([t.start_units for t in tasks], axis=-1)
         self._start_life[..., rows] = np.stack([t.start_life for t in tasks], axis=-1)
@@ -400,7 +414,7 @@ class BatchInventoryEnv:
         lockstep = bool((day == today).all())  # then a day's tables are plain slices
 
         # 1. Events and today's scenario rows.
-        start = self._event_start
+        start = self._realized_start
         active = (start <= day) & (day < start + EVENT_DURATION_DAYS)
         if lockstep:
             base, multipliers = self._base_demand[today], self._multipliers[today]
