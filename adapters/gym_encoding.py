@@ -43,16 +43,9 @@ OBS_BOUND = 10.0
 EVENTS: tuple[str, ...] = tuple(EVENT_MULTIPLIERS)
 GROCERY_LIFE = SHELF_LIFE["groceries"] or 1
 
-_PER_PRODUCT = (
-    "on_hand",
-    "in_transit",
-    "space_left",
-    "demand",
-    "sold",
-    "missed",
-    "expired",
-    "price",
-)
+UNIT_FIELDS = ("on_hand", "in_transit", "space_left", "demand", "sold", "missed", "expired")
+"""The per-product unit counts of the observation, each divided by the product's capacity."""
+_PER_PRODUCT = (*UNIT_FIELDS, "price")
 OBSERVATION_FIELDS: tuple[str, ...] = (
     ("day", "weekend_next", "cash", "profit")
     + tuple(f"{what}:{p}" for what in _PER_PRODUCT for p in PRODUCTS)
@@ -63,69 +56,122 @@ OBSERVATION_FIELDS: tuple[str, ...] = (
 OBSERVATION_SIZE = len(OBSERVATION_FIELDS)
 
 
-def _units(value: float, capacity: int) -> int:
-    return int(round(float(value) * capacity)) if value > 0 else 0
+def decode_batch(
+    vectors: np.ndarray, capacity: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The actions ``[B, ACTION_SIZE]`` vectors stand for (values outside [-1, 1] are clipped),
+    as the batch simulator's arrays: ``buy[B, P]``, ``method[B]`` (index into
+    ``DELIVERY_METHODS``), ``price[B, P]``, ``liquidate[B, P]``; ``capacity`` is ``[B, P]``."""
+    a = np.clip(np.asarray(vectors, dtype=np.float64), -1.0, 1.0)
+    if a.ndim != 2 or a.shape[1] != ACTION_SIZE:
+        raise ValueError(f"actions must have {ACTION_SIZE} entries each, got shape {a.shape}")
+    orders, shipping = a[:, :N_PRODUCTS], a[:, N_PRODUCTS]
+    prices, disposals = a[:, N_PRODUCTS + 1 : 2 * N_PRODUCTS + 1], a[:, 2 * N_PRODUCTS + 1 :]
+    method = np.where(shipping < -1 / 3, 0, np.where(shipping < 1 / 3, 1, 2))
+    price = np.clip(1.0 + 0.5 * prices, PRICE_MULTIPLIER_MIN, PRICE_MULTIPLIER_MAX)
+    return _units(orders, capacity), method, price, _units(disposals, capacity)
+
+
+def _units(values: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """``a <= 0``: none, else ``a * capacity`` rounded half to even (Python's ``round``)."""
+    return np.where(values > 0, np.rint(values * capacity), 0.0).astype(np.int64)
 
 
 def decode_action(vector: np.ndarray, task_name: str) -> InventoryAction:
     """The action a [-1, 1] vector stands for on ``task_name`` (values outside are clipped)."""
-    a = np.clip(np.asarray(vector, dtype=np.float64).reshape(-1), -1.0, 1.0)
+    a = np.asarray(vector, dtype=np.float64).reshape(-1)
     if a.shape != (ACTION_SIZE,):
         raise ValueError(f"action must have {ACTION_SIZE} entries, got shape {a.shape}")
     capacity = task_capacity(task_name)
-    orders = {p: _units(a[i], capacity[p]) for i, p in enumerate(PRODUCTS)}
-    method = DELIVERY_METHODS[0 if a[5] < -1 / 3 else 1 if a[5] < 1 / 3 else 2]
-    prices = {
-        p: float(np.clip(1.0 + 0.5 * a[6 + i], PRICE_MULTIPLIER_MIN, PRICE_MULTIPLIER_MAX))
-        for i, p in enumerate(PRODUCTS)
-    }
-    liquidations = {p: _units(a[11 + i], capacity[p]) for i, p in enumerate(PRODUCTS)}
-    return InventoryAction(
-        buy_quantities={p: q for p, q in orders.items() if q},
-        delivery_method=method,
-        price_multipliers={p: m for p, m in prices.items() if m != 1.0},
-        liquidate={p: q for p, q in liquidations.items() if q},
+    buy, method, price, liquidate = decode_batch(
+        a[None], np.array([[capacity[p] for p in PRODUCTS]])
     )
+    return InventoryAction(
+        buy_quantities={p: int(q) for p, q in zip(PRODUCTS, buy[0].tolist(), strict=True) if q},
+        delivery_method=DELIVERY_METHODS[int(method[0])],
+        price_multipliers={
+            p: m for p, m in zip(PRODUCTS, price[0].tolist(), strict=True) if m != 1.0
+        },
+        liquidate={p: int(q) for p, q in zip(PRODUCTS, liquidate[0].tolist(), strict=True) if q},
+    )
+
+
+def encode_batch(
+    *,
+    day: np.ndarray,
+    cash: np.ndarray,
+    profit: np.ndarray,
+    capacity: np.ndarray,
+    units: np.ndarray,
+    price: np.ndarray,
+    grocery_units_by_days_left: np.ndarray,
+    event_countdown: np.ndarray,
+    event_known: np.ndarray,
+    event_active: np.ndarray,
+) -> np.ndarray:
+    """``[B, OBSERVATION_SIZE]`` float32 observations, in the order of ``OBSERVATION_FIELDS``.
+
+    ``day``, ``cash``, ``profit`` are ``[B]``; ``capacity`` and ``price`` are ``[B, P]``;
+    ``units`` is ``[B, len(UNIT_FIELDS), P]``, the per-product counts in ``UNIT_FIELDS`` order;
+    ``grocery_units_by_days_left`` is ``[B, GROCERY_LIFE]`` (1..GROCERY_LIFE days left);
+    ``event_countdown`` (start day - day), ``event_known`` (the task has it) and
+    ``event_active`` are ``[B, len(EVENTS)]``. Both the single env and the vector env encode
+    with this one function.
+    """
+    columns = [
+        (day / EPISODE_DAYS)[:, None],
+        _weekend(day)[:, None],
+        (cash / MONEY_SCALE)[:, None],
+        (profit / MONEY_SCALE)[:, None],
+        (units / capacity[:, None, :]).reshape(len(day), -1),
+        price - 1.0,
+        grocery_units_by_days_left / capacity[:, PRODUCTS.index("groceries"), None],
+        np.where(event_known, event_countdown / EPISODE_DAYS, -1.0),  # -1: not in this task
+        event_active,
+    ]
+    vector = np.concatenate(columns, axis=1, dtype=np.float32)
+    return np.clip(vector, -OBS_BOUND, OBS_BOUND, out=vector)
+
+
+def _weekend(day: np.ndarray) -> np.ndarray:
+    weekday = day % 7
+    weekend = np.zeros(day.shape, dtype=bool)
+    for weekend_day in WEEKEND_DAYS:
+        weekend |= weekday == weekend_day
+    return weekend
 
 
 def encode_observation(observation: InventoryObservation) -> np.ndarray:
     """The observation as ``OBSERVATION_SIZE`` float32 values in the order of the field names."""
-    task = observation.task_name
-    capacity = task_capacity(task)
+    capacity = task_capacity(observation.task_name)
     on_hand = {p: sum(q for q, _ in observation.updated_inventory.get(p, [])) for p in PRODUCTS}
     in_transit = dict.fromkeys(PRODUCTS, 0)
     for shipment in observation.updated_deliveries:
         in_transit[shipment["product"]] += shipment["quantity"]
-    per_product = {
-        "on_hand": on_hand,
-        "in_transit": in_transit,
-        "space_left": observation.remaining_capacity,
-        "demand": observation.demand_today,
-        "sold": observation.units_sold,
-        "missed": observation.units_missed,
-        "expired": observation.units_expired,
-    }
-    values = [
-        observation.current_day / EPISODE_DAYS,
-        1.0 if observation.current_day % 7 in WEEKEND_DAYS else 0.0,
-        observation.total_cash / MONEY_SCALE,
-        observation.total_profit / MONEY_SCALE,
-    ]
-    for what in _PER_PRODUCT:
-        for p in PRODUCTS:
-            if what == "price":
-                values.append(observation.price_multipliers.get(p, 1.0) - 1.0)
-            else:
-                values.append(per_product[what].get(p, 0) / capacity[p])
-    grocery_days = [0.0] * GROCERY_LIFE
+    tables = (
+        on_hand,
+        in_transit,
+        observation.remaining_capacity,
+        observation.demand_today,
+        observation.units_sold,
+        observation.units_missed,
+        observation.units_expired,
+    )  # UNIT_FIELDS order
+    grocery_units = [0] * GROCERY_LIFE
     for quantity, days_left in observation.updated_inventory.get("groceries", []):
         if days_left is not None and 1 <= days_left <= GROCERY_LIFE:
-            grocery_days[days_left - 1] += quantity / capacity["groceries"]
-    values += grocery_days
+            grocery_units[days_left - 1] += quantity
     countdowns = observation.updated_events
-    values += [
-        countdowns[e] / EPISODE_DAYS if e in countdowns else -1.0 for e in EVENTS
-    ]  # -1: not in this task
-    values += [1.0 if e in observation.active_events else 0.0 for e in EVENTS]
-    vector = np.asarray(values, dtype=np.float32)
-    return np.clip(vector, -OBS_BOUND, OBS_BOUND)
+    vector = encode_batch(
+        day=np.array([observation.current_day]),
+        cash=np.array([observation.total_cash], dtype=np.float64),
+        profit=np.array([observation.total_profit], dtype=np.float64),
+        capacity=np.array([[capacity[p] for p in PRODUCTS]]),
+        units=np.array([[[table.get(p, 0) for p in PRODUCTS] for table in tables]]),
+        price=np.array([[observation.price_multipliers.get(p, 1.0) for p in PRODUCTS]]),
+        grocery_units_by_days_left=np.array([grocery_units]),
+        event_countdown=np.array([[countdowns.get(e, 0) for e in EVENTS]]),
+        event_known=np.array([[e in countdowns for e in EVENTS]]),
+        event_active=np.array([[e in observation.active_events for e in EVENTS]]),
+    )
+    return vector[0]

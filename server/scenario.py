@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 
 import numpy as np
 
@@ -76,37 +76,37 @@ class Scenario:
     """``None`` for the public scenario of ``(task, seed)``; for a scenario drawn with an
     operator secret, the HMAC mixed into its draw (it tells scenarios of different secrets
     apart in caches; it never leaves the server)."""
-    base_demand_rows: tuple[tuple[int, ...], ...] = field(init=False, repr=False, compare=False)
-    """``base_demand`` as Python numbers, for the simulator's reads one value at a time
-    (indexing numpy per value cost a tenth of a step)."""
-    demand_multiplier_rows: tuple[tuple[float, ...], ...] = field(
-        init=False, repr=False, compare=False
-    )
-    """``demand_multipliers`` as Python numbers, likewise."""
 
-    supplier_rows: tuple[tuple[tuple[int, bool, float], ...], ...] = field(
-        init=False, repr=False, compare=False
-    )
-    """Per day and product ``(extra days, lost, cost multiplier)`` as Python values, for the
-    simulator's purchase stage."""
+    # The Python rows below are computed on first use, not at the draw: the scalar simulator
+    # reads them every step, the batch simulator (server/batch_env.py) never, and building
+    # them was a quarter of a draw.
+    @cached_property
+    def base_demand_rows(self) -> tuple[tuple[int, ...], ...]:
+        """``base_demand`` as Python numbers, for the simulator's reads one value at a time
+        (indexing numpy per value cost a tenth of a step)."""
+        return tuple(map(tuple, self.base_demand.tolist()))
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "base_demand_rows", tuple(map(tuple, self.base_demand.tolist())))
-        rows = tuple(map(tuple, self.demand_multipliers.tolist()))
-        object.__setattr__(self, "demand_multiplier_rows", rows)
+    @cached_property
+    def demand_multiplier_rows(self) -> tuple[tuple[float, ...], ...]:
+        """``demand_multipliers`` as Python numbers, likewise."""
+        return tuple(map(tuple, self.demand_multipliers.tolist()))
+
+    @cached_property
+    def supplier_rows(self) -> tuple[tuple[tuple[int, bool, float], ...], ...]:
+        """Per day and product ``(extra days, lost, cost multiplier)`` as Python values, for
+        the simulator's purchase stage."""
         shape = (EPISODE_DAYS, len(PRODUCTS))
         delay = (
             np.zeros(shape, dtype=np.int64) if self.arrival_delay is None else self.arrival_delay
         )
         lost = np.zeros(shape, dtype=bool) if self.lost is None else self.lost
         cost = np.ones(shape) if self.cost_multipliers is None else self.cost_multipliers
-        supplier = tuple(
+        return tuple(
             tuple(zip(days, losses, costs, strict=True))
             for days, losses, costs in zip(
                 delay.tolist(), lost.tolist(), cost.tolist(), strict=True
             )
         )
-        object.__setattr__(self, "supplier_rows", supplier)
 
     def cost_notices(self, day: int) -> list[dict[str, object]]:
         """The cost spikes announced to an agent deciding day ``day``: those starting within

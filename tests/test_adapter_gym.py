@@ -8,6 +8,7 @@ import gymnasium
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
+from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
 import adapters.gym_env  # noqa: F401  (registers the ids)
 from adapters.gym_encoding import (
@@ -17,7 +18,7 @@ from adapters.gym_encoding import (
     decode_action,
     encode_observation,
 )
-from adapters.gym_env import ENV_IDS, InventoryGymEnv, make_vector_env
+from adapters.gym_env import ENV_IDS, InventoryGymEnv, InventoryVectorEnv, make_vector_env
 from adapters.tasks import capacity
 from models import InventoryAction
 from server.constants import PRODUCTS
@@ -126,6 +127,7 @@ def test_action_decoding_covers_every_decision() -> None:
 
 def test_vector_entry_points() -> None:
     vector = make_vector_env(3, task="hard")
+    assert isinstance(vector, InventoryVectorEnv)
     observations, infos = vector.reset(seed=100)
     assert observations.shape == (3, OBSERVATION_SIZE)
     assert list(infos["scenario_seed"]) == [100, 101, 102]
@@ -133,10 +135,74 @@ def test_vector_entry_points() -> None:
     assert rewards.shape == (3,) and not terminated.any() and not truncated.any()
     vector.close()
 
-    made = gymnasium.make_vec("InventoryEasy-v0", num_envs=2, vectorization_mode="sync")
+    made = gymnasium.make_vec("InventoryEasy-v0", num_envs=2)  # the batch simulator by default
+    assert isinstance(made.unwrapped, InventoryVectorEnv) and made.unwrapped.task == "easy"
     observations, _ = made.reset(seed=0)
     assert observations.shape == (2, OBSERVATION_SIZE)
     made.close()
+    synced = gymnasium.make_vec("InventoryEasy-v0", num_envs=2, vectorization_mode="sync")
+    assert isinstance(synced, SyncVectorEnv)
+
+
+INFO_KEYS = ("task", "scenario_seed", "day", "profit", "rejected_orders")
+
+
+def assert_same_infos(ours: dict, theirs: dict) -> None:
+    for key in INFO_KEYS:
+        mask = theirs[f"_{key}"]
+        assert np.array_equal(ours[f"_{key}"], mask), key
+        assert list(ours[key][mask]) == list(theirs[key][mask]), key
+
+
+@pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
+def test_the_vector_env_plays_exactly_what_single_envs_in_a_sync_vector_env_play(mode) -> None:
+    """Three episodes each, a partial reset in between (episodes out of step afterwards):
+    the same observations, rewards, flags and info, auto-resets and their seeds included."""
+    n = 4
+    ours = make_vector_env(n, task="medium", autoreset_mode=mode)
+    theirs = SyncVectorEnv(
+        [lambda: InventoryGymEnv(task="medium", grade_at_end=False) for _ in range(n)],
+        autoreset_mode=mode,
+    )
+    ours_obs, ours_info = ours.reset(seed=7)
+    their_obs, their_info = theirs.reset(seed=7)
+    np.testing.assert_array_equal(ours_obs, their_obs)
+    assert_same_infos(ours_info, their_info)
+    rng = np.random.default_rng(3)
+    finished = 0
+    for step in range(3 * 30 + 7):
+        if step == 11:
+            mask = np.array([True, False, True, False])
+            ours_obs, ours_info = ours.reset(options={"reset_mask": mask.copy()})
+            their_obs, their_info = theirs.reset(options={"reset_mask": mask.copy()})
+            np.testing.assert_array_equal(ours_obs, their_obs)
+            assert_same_infos(ours_info, their_info)
+        actions = rng.uniform(-1.2, 1.2, (n, ACTION_SIZE)).astype(np.float32)
+        mine, reference = ours.step(actions), theirs.step(actions)
+        for got, expected in zip(mine[:4], reference[:4], strict=True):
+            np.testing.assert_array_equal(got, expected)
+        assert_same_infos(mine[4], reference[4])
+        if mode == AutoresetMode.SAME_STEP and reference[2].any():
+            for row in np.flatnonzero(reference[2]):
+                final = mine[4]["final_obs"][row]
+                np.testing.assert_array_equal(final, reference[4]["final_obs"][row])
+                assert (
+                    mine[4]["final_info"]["profit"][row]
+                    == (reference[4]["final_info"]["profit"][row])
+                )
+        finished += int(reference[2].sum())
+    assert finished >= 2 * n  # every env finished at least twice: auto-resets were compared
+
+
+def test_the_vector_env_grades_finished_episodes_when_asked() -> None:
+    vector = make_vector_env(1, task="easy", grade_at_end=True)
+    vector.reset(seed=9)
+    actions = random_actions(1)
+    for action in actions:
+        _, _, terminated, _, info = vector.step(action[None])
+    assert terminated[0] and info["_grade"][0]
+    expected = grade("easy", float(info["profit"][0]), seed=9)
+    assert {key: info["grade"][key][0] for key in expected} == pytest.approx(expected)
 
 
 def test_bad_configuration_is_refused() -> None:
