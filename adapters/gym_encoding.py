@@ -32,8 +32,8 @@ from server.constants import (
     PRICE_MULTIPLIER_MIN,
     PRODUCTS,
     SHELF_LIFE,
-    WEEKEND_DAYS,
 )
+from server.rules import is_weekend
 
 N_PRODUCTS = len(PRODUCTS)
 ACTION_SIZE = 3 * N_PRODUCTS + 1
@@ -107,7 +107,7 @@ def encode_observation(observation: InventoryObservation) -> np.ndarray:
     }
     values = [
         observation.current_day / EPISODE_DAYS,
-        1.0 if observation.current_day % 7 in WEEKEND_DAYS else 0.0,
+        1.0 if is_weekend(observation.current_day) else 0.0,
         observation.total_cash / MONEY_SCALE,
         observation.total_profit / MONEY_SCALE,
     ]

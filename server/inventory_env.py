@@ -65,8 +65,6 @@ from server.constants import (
     DELIVERY_METHODS,
     ELASTICITY,
     EPISODE_DAYS,
-    LEAD_TIME_DAYS,
-    LEAD_TIME_JITTER,
     PRODUCTS,
     REWARD_EXPIRED_PER_UNIT,
     REWARD_FAILED_PURCHASE,
@@ -77,17 +75,10 @@ from server.constants import (
     REWARD_SALES_COEF,
     SELL_PRICE,
     SHELF_LIFE,
-    SHIPPING_COST_PER_UNIT,
 )
-from server.demand import demand_units
 from server.openenv_light import Environment, EnvironmentMetadata
-from server.scenario import (
-    Scenario,
-    draw_scenario,
-    event_is_active,
-    validate_seed,
-    validate_task_name,
-)
+from server.rules import demand_units, event_is_active, lead_window, space_left, unit_cost
+from server.scenario import Scenario, draw_scenario, validate_seed, validate_task_name
 from server.stock import ProductStock
 from server.task_catalog import get_task
 
@@ -130,15 +121,14 @@ class Shipment:
 
     def public(self) -> dict[str, Any]:
         """What an agent may see: the arrival window, not the drawn arrival day."""
-        nominal = self.ordered_day + LEAD_TIME_DAYS[self.method]
-        jitter = LEAD_TIME_JITTER[self.method]
+        earliest, latest = lead_window(self.method)
         return {
             "product": self.product,
             "quantity": self.quantity,
             "method": self.method,
             "ordered_day": self.ordered_day,
-            "earliest_arrival_day": nominal - jitter,
-            "latest_arrival_day": nominal + jitter,
+            "earliest_arrival_day": self.ordered_day + earliest,
+            "latest_arrival_day": self.ordered_day + latest,
         }
 
 
@@ -209,7 +199,7 @@ def _remaining_capacity(episode: _Episode, transit: dict[str, int]) -> dict[str,
     """Warehouse space left per product: capacity - on hand - ``transit`` (units in transit)."""
     stock, capacity = episode.stock, episode.capacity
     return {
-        product: capacity[product] - stock[product].on_hand - transit[product]
+        product: space_left(capacity[product], stock[product].on_hand, transit[product])
         for product in PRODUCTS
     }
 
@@ -415,10 +405,10 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
             if quantity <= 0:
                 continue
             extra_days, is_lost, cost_multiplier = supplier[index]
-            cost = quantity * (
-                COST_PRICE[product] * cost_multiplier + SHIPPING_COST_PER_UNIT[method]
+            cost = quantity * unit_cost(product, method, cost_multiplier)
+            space = space_left(
+                episode.capacity[product], episode.stock[product].on_hand, transit[product]
             )
-            space = episode.capacity[product] - episode.stock[product].on_hand - transit[product]
             reason = None
             if cost > episode.cash:
                 reason = (
