@@ -101,6 +101,8 @@ _TOTAL_KEYS = (
     "rejected",
 )
 _METHOD_INDEX = {method: i for i, method in enumerate(DELIVERY_METHODS)}
+_LEAD_WINDOWS = {method: lead_window(method) for method in DELIVERY_METHODS}
+"""``rules.lead_window`` per method, looked up for every shipment shown every day."""
 
 
 class EpisodeStateError(RuntimeError):
@@ -121,7 +123,7 @@ class Shipment:
 
     def public(self) -> dict[str, Any]:
         """What an agent may see: the arrival window, not the drawn arrival day."""
-        earliest, latest = lead_window(self.method)
+        earliest, latest = _LEAD_WINDOWS[self.method]
         return {
             "product": self.product,
             "quantity": self.quantity,

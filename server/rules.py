@@ -127,8 +127,10 @@ def expected_demand(
 
 def demand_units(base: float, multiplier: float, price_multiplier: float, elasticity: float) -> int:
     """Units customers want: ``expected_demand`` rounded half up. ``multiplier`` is the day's
-    calendar multiplier (``day_multiplier``, or the scenario's table)."""
-    return math.floor(expected_demand(base, multiplier, price_multiplier, elasticity) + 0.5)
+    calendar multiplier (``day_multiplier``, or the scenario's table). The product is written
+    out rather than calling ``expected_demand`` (the simulator calls this five times a day;
+    ``tests/test_rules.py`` checks the two agree)."""
+    return math.floor(float(base) * float(multiplier) * price_multiplier**-elasticity + 0.5)
 
 
 def demand_units_grid(

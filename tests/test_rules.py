@@ -108,6 +108,14 @@ def test_the_vectorised_demand_equals_the_scalar_rule() -> None:
                 for m in prices
             ]
             assert grid.tolist() == scalar, (product, multiplier)
+            rounded = [
+                [
+                    math.floor(rules.expected_demand(b, multiplier, float(m), elasticity) + 0.5)
+                    for b in bases
+                ]
+                for m in prices
+            ]
+            assert rounded == scalar, (product, multiplier)
 
 
 # --------------------------------------------------------------------------- one catalogue
