@@ -220,3 +220,17 @@ def test_the_scan_catches_a_restated_rule() -> None:
     rules_source = (ROOT / "server/rules.py").read_text(encoding="utf-8")
     assert _restated("server/rules.py", ast.parse(rules_source))  # it is exempt, not clean
     assert "server/rules.py" not in {path for path, _ in _sources()}
+
+
+def test_the_architecture_doc_lists_every_rule() -> None:
+    """docs/architecture.md's Rules table names every public function of server.rules."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = text.split("<!-- SECTION:rules -->")[1].split("<!-- /SECTION:rules -->")[0]
+    public = {
+        name
+        for name, value in vars(rules).items()
+        if callable(value) and not name.startswith("_") and value.__module__ == rules.__name__
+    }
+    assert len(public) >= 10
+    missing = sorted(name for name in public if f"`{name}`" not in section)
+    assert missing == [], f"add to the Rules table of docs/architecture.md: {missing}"
