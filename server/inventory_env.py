@@ -123,18 +123,25 @@ class Shipment:
     arrival_day: int
     lost: bool = False
     """Lost by the supplier (``Scenario.lost``): it vanishes on ``arrival_day``. Hidden."""
+    _shown: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+    """``public()``'s content once built: a shipment is shown every day until it arrives."""
 
     def public(self) -> dict[str, Any]:
-        """What an agent may see: the arrival window, not the drawn arrival day."""
-        earliest, latest = _LEAD_WINDOWS[self.method]
-        return {
-            "product": self.product,
-            "quantity": self.quantity,
-            "method": self.method,
-            "ordered_day": self.ordered_day,
-            "earliest_arrival_day": self.ordered_day + earliest,
-            "latest_arrival_day": self.ordered_day + latest,
-        }
+        """What an agent may see: the arrival window, not the drawn arrival day. A fresh
+        dict each call (copied from the one built on the first), so no two observations
+        share one."""
+        shown = self._shown
+        if shown is None:
+            earliest, latest = _LEAD_WINDOWS[self.method]
+            shown = self._shown = {
+                "product": self.product,
+                "quantity": self.quantity,
+                "method": self.method,
+                "ordered_day": self.ordered_day,
+                "earliest_arrival_day": self.ordered_day + earliest,
+                "latest_arrival_day": self.ordered_day + latest,
+            }
+        return shown.copy()
 
 
 @dataclass
