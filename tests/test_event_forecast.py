@@ -152,7 +152,7 @@ def test_bad_rules_are_refused_naming_the_field(task_dir: TaskDir, rule: dict, f
 
 
 def test_the_llm_prompt_states_the_rule() -> None:
-    from llm_agent import system_prompt
+    from server.llm_agent import system_prompt
 
     assert "each event starts -2 to 2 days from its announced day" in system_prompt("hard")
     assert "x[0.6, 1.0, 1.4] of the published one" in system_prompt("medium")
