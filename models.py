@@ -14,15 +14,14 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, Field, field_validator
 
 from server.constants import (
-    COST_PRICE,
     DELIVERY_METHODS,
     MAX_ORDER_QUANTITY,
     PRICE_MULTIPLIER_MAX,
     PRICE_MULTIPLIER_MIN,
     PRODUCTS,
-    SHIPPING_COST_PER_UNIT,
 )
 from server.openenv_light import Action, Observation, State
+from server.rules import unit_cost as _unit_cost
 
 _PRODUCT_LIST = ", ".join(PRODUCTS)
 _PRODUCT_SET = frozenset(PRODUCTS)
@@ -342,7 +341,7 @@ class InventoryObservation(Observation):
                 notice["first_day"] <= self.current_day <= notice["last_day"]
             ):
                 multiplier = float(notice["cost_multiplier"])
-        return COST_PRICE[product] * multiplier + SHIPPING_COST_PER_UNIT[method]
+        return _unit_cost(product, method, multiplier)
 
 
 class InventoryState(State):

@@ -17,19 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from models import InventoryAction, InventoryObservation
-from server.constants import (
-    ELASTICITY,
-    EPISODE_DAYS,
-    LEAD_TIME_DAYS,
-    LEAD_TIME_JITTER,
-    PRODUCTS,
-    SHELF_LIFE,
-    WEEKEND_DAYS,
-    WEEKEND_MULTIPLIER,
-)
+from server.constants import ELASTICITY, EPISODE_DAYS, LEAD_TIME_DAYS, PRODUCTS, SHELF_LIFE
+from server.rules import lead_window, price_effect, weekend_multiplier
 from server.task_catalog import get_task
 
-_WEEK_FACTOR = (7 + (WEEKEND_MULTIPLIER - 1) * len(WEEKEND_DAYS)) / 7
+_WEEK_FACTOR = sum(weekend_multiplier(day) for day in range(7)) / 7
 """Average weekday/weekend demand factor over a week."""
 
 
@@ -82,7 +74,7 @@ class BasestockAgent:
         self._daily_mean = {
             p: (config["base_demand"][p][0] + config["base_demand"][p][1])
             / 2
-            * price ** -ELASTICITY[p]
+            * price_effect(price, ELASTICITY[p])
             * _WEEK_FACTOR
             for p in PRODUCTS
         }
@@ -94,7 +86,7 @@ class BasestockAgent:
         day = observation.current_day
         prices = dict.fromkeys(PRODUCTS, s.price)
         lead = LEAD_TIME_DAYS[s.method]
-        earliest = day + lead - LEAD_TIME_JITTER[s.method]
+        earliest = day + lead_window(s.method)[0]
         if day % s.review_days or earliest > EPISODE_DAYS - 1:
             return InventoryAction(delivery_method=s.method, price_multipliers=prices)
         in_transit = dict.fromkeys(PRODUCTS, 0)

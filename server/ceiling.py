@@ -45,8 +45,8 @@ never lowers profit; this removes fast-shipped groceries). Sales per day are cap
 stock that can be on hand (the capacity, or the starting stock if larger).
 
 Prices. Demand at multiplier ``m`` is ``D(m) = floor(b*M*m**-e + 0.5)``
-(``server.demand.demand_units``). Selling ``q >= 1`` units needs ``D(m) >= q``, i.e.
-``m <= m_max(q) = (b*M / (q - 0.5)) ** (1/e)`` (``server.demand.max_price_for_units``), so
+(``server.rules.demand_units``). Selling ``q >= 1`` units needs ``D(m) >= q``, i.e.
+``m <= m_max(q) = (b*M / (q - 0.5)) ** (1/e)`` (``server.rules.max_price_for_units``), so
 ``q`` units earn at most ``R(q) = P * q * min(1.5, m_max(q))``, and ``q <= D(0.5)``. Prices
 are continuous, so no grid is involved: revenue is bounded by ``min`` of supporting lines of
 the upper concave envelope of the points ``(q, R(q))``, ``q = 0..D(0.5)``; each such line lies
@@ -76,8 +76,8 @@ from typing import Any
 
 import numpy as np
 
+from server import rules
 from server.constants import (
-    COST_PRICE,
     DELIVERY_METHODS,
     ELASTICITY,
     EPISODE_DAYS,
@@ -86,9 +86,8 @@ from server.constants import (
     PRODUCTS,
     SELL_PRICE,
     SHELF_LIFE,
-    SHIPPING_COST_PER_UNIT,
 )
-from server.demand import demand_units, max_price_for_units
+from server.rules import demand_units, max_price_for_units
 from server.scenario import Scenario, draw_scenario
 from server.task_catalog import get_task
 
@@ -396,9 +395,7 @@ def _order_options(scenario: Scenario, day: int, m: int) -> list[tuple[int, int,
         if lost:
             continue
         arrival = day + int(scenario.lead_time[day, p, m]) + extra_days
-        unit_cost = (
-            COST_PRICE[product] * cost_multiplier + SHIPPING_COST_PER_UNIT[DELIVERY_METHODS[m]]
-        )
+        unit_cost = rules.unit_cost(product, DELIVERY_METHODS[m], cost_multiplier)
         if arrival < EPISODE_DAYS and unit_cost < PRICE_MULTIPLIER_MAX * SELL_PRICE[product]:
             found.append((p, arrival, unit_cost))
     return found

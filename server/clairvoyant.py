@@ -8,7 +8,7 @@ restated here):
 * orders the simulator would reject (the plan's cash or space was a rounding hair short) are
   cut down to the largest quantity it accepts;
 * prices are the highest the simulator allows while demand still covers the planned sales
-  (``server.demand.highest_price_selling``); where the stock on hand turns out smaller than
+  (``server.rules.highest_price_selling``); where the stock on hand turns out smaller than
   planned, the price is raised to sell exactly that stock.
 
 The result is a list of actions that replays open-loop, through ``run_episode`` and
@@ -31,8 +31,8 @@ from server.constants import (
     PRICE_MULTIPLIER_MIN,
     PRODUCTS,
 )
-from server.demand import demand_units, highest_price_selling
 from server.inventory_env import InventoryEnvironment
+from server.rules import demand_units, highest_price_selling
 from server.scenario import Scenario
 
 

@@ -43,23 +43,24 @@ import numpy as np
 
 from models import InventoryAction, InventoryObservation
 from server.constants import (
-    COST_PRICE,
     DELIVERY_METHODS,
     ELASTICITY,
     EPISODE_DAYS,
-    EVENT_DURATION_DAYS,
-    EVENT_MULTIPLIERS,
-    LEAD_TIME_DAYS,
-    LEAD_TIME_JITTER,
     PRICE_MULTIPLIER_MAX,
     PRICE_MULTIPLIER_MIN,
     PRODUCTS,
     SELL_PRICE,
     SHELF_LIFE,
-    SHIPPING_COST_PER_UNIT,
-    WEEKEND_DAYS,
-    WEEKEND_MULTIPLIER,
 )
+from server.rules import (
+    active_events,
+    day_multiplier,
+    demand_units_grid,
+    expected_demand,
+    lead_window,
+    price_effect,
+)
+from server.rules import unit_cost as _unit_cost
 from server.task_catalog import get_task
 
 _LAST_DAY = EPISODE_DAYS - 1
@@ -84,25 +85,10 @@ class HeuristicSettings:
     """Leftover elastic goods are marked down in the last this-many days."""
 
 
-def lead_window(method: str) -> tuple[int, int]:
-    """(earliest, latest) days from order to arrival."""
-    nominal, jitter = LEAD_TIME_DAYS[method], LEAD_TIME_JITTER[method]
-    return nominal - jitter, nominal + jitter
-
-
-def _weekend(day: int) -> float:
-    return WEEKEND_MULTIPLIER if day % 7 in WEEKEND_DAYS else 1.0
-
-
-def _unit_cost(product: str, method: str) -> float:
-    return COST_PRICE[product] + SHIPPING_COST_PER_UNIT[method]
-
-
 @lru_cache(maxsize=4096)
 def _demand_table(product: str, bases: tuple[float, ...], scale: float) -> np.ndarray:
     """``[price, base]`` whole units wanted (the simulator's half-up rounding)."""
-    expected = np.outer(_PRICE_GRID ** -ELASTICITY[product], np.array(bases) * scale)
-    return np.floor(expected + 0.5)
+    return demand_units_grid(_PRICE_GRID, np.array(bases), scale, ELASTICITY[product])
 
 
 def best_price(
@@ -191,9 +177,8 @@ class HeuristicAgent:
         yesterday = observation.current_day - 1
         for product in PRODUCTS:
             price = observation.price_multipliers.get(product, 1.0)
-            effect = _weekend(yesterday) * price ** -ELASTICITY[product]
-            for event in observation.active_events:
-                effect *= EVENT_MULTIPLIERS.get(event, {}).get(product, 1.0)
+            calendar = day_multiplier(product, yesterday, observation.active_events)
+            effect = calendar * price_effect(price, ELASTICITY[product])
             if effect > 0:
                 self._observed_sum[product] += observation.demand_today.get(product, 0) / effect
         self._observed_days += 1
@@ -230,11 +215,7 @@ class HeuristicAgent:
 
     @staticmethod
     def _day_multiplier(product: str, day: int, event_starts: Mapping[str, int]) -> float:
-        multiplier = _weekend(day)
-        for event, start in event_starts.items():
-            if start <= day < start + EVENT_DURATION_DAYS:
-                multiplier *= EVENT_MULTIPLIERS.get(event, {}).get(product, 1.0)
-        return multiplier
+        return day_multiplier(product, day, active_events(event_starts, day))
 
     # ---------------------------------------------------------------- stock
     def _plan_product(
@@ -518,7 +499,8 @@ class HeuristicAgent:
                 continue
             high = self._config["base_demand"][p][1] * max(1.0, self._demand_ratio(p))
             scale = self._day_multiplier(p, today, event_starts)
-            most = math.ceil(high * scale * info.price_today ** -ELASTICITY[p] + 0.5)
+            # one unit above the rounded demand of the highest base: a safe upper bound
+            most = math.ceil(expected_demand(high, scale, info.price_today, ELASTICITY[p]) + 0.5)
             if last_day_units > most:
                 liquidate[p] = int(last_day_units - most)
         return liquidate

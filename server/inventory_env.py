@@ -49,6 +49,8 @@ Step order (day ``t`` = the observation's ``current_day``)
     6. sales, oldest batch first; unmet demand is lost;
     7. liquidation, oldest batch first, for no revenue;
     8. batches age one day, reward and observation are computed.
+    Each stage is one function over the day's ledger (``_DayLedger``, ``_STAGES``); the
+    reward and the observation read the ledger; reset shows a ledger where nothing happened.
 """
 
 from __future__ import annotations
@@ -65,8 +67,6 @@ from server.constants import (
     DELIVERY_METHODS,
     ELASTICITY,
     EPISODE_DAYS,
-    LEAD_TIME_DAYS,
-    LEAD_TIME_JITTER,
     PRODUCTS,
     REWARD_EXPIRED_PER_UNIT,
     REWARD_FAILED_PURCHASE,
@@ -77,17 +77,10 @@ from server.constants import (
     REWARD_SALES_COEF,
     SELL_PRICE,
     SHELF_LIFE,
-    SHIPPING_COST_PER_UNIT,
 )
-from server.demand import demand_units
 from server.openenv_light import Environment, EnvironmentMetadata
-from server.scenario import (
-    Scenario,
-    draw_scenario,
-    event_is_active,
-    validate_seed,
-    validate_task_name,
-)
+from server.rules import active_events, demand_units, lead_window, space_left, unit_cost
+from server.scenario import Scenario, draw_scenario, validate_seed, validate_task_name
 from server.stock import ProductStock
 from server.task_catalog import get_task
 
@@ -109,7 +102,10 @@ _TOTAL_KEYS = (
     "liquidated",
     "rejected",
 )
+_BREAKDOWN_KEYS = ("sales", "missed_sales", "expired", "failed_purchases", "liquidation")
 _METHOD_INDEX = {method: i for i, method in enumerate(DELIVERY_METHODS)}
+_LEAD_WINDOWS = {method: lead_window(method) for method in DELIVERY_METHODS}
+"""``rules.lead_window`` per method, looked up for every shipment shown every day."""
 
 
 class EpisodeStateError(RuntimeError):
@@ -127,19 +123,25 @@ class Shipment:
     arrival_day: int
     lost: bool = False
     """Lost by the supplier (``Scenario.lost``): it vanishes on ``arrival_day``. Hidden."""
+    _shown: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+    """``public()``'s content once built: a shipment is shown every day until it arrives."""
 
     def public(self) -> dict[str, Any]:
-        """What an agent may see: the arrival window, not the drawn arrival day."""
-        nominal = self.ordered_day + LEAD_TIME_DAYS[self.method]
-        jitter = LEAD_TIME_JITTER[self.method]
-        return {
-            "product": self.product,
-            "quantity": self.quantity,
-            "method": self.method,
-            "ordered_day": self.ordered_day,
-            "earliest_arrival_day": nominal - jitter,
-            "latest_arrival_day": nominal + jitter,
-        }
+        """What an agent may see: the arrival window, not the drawn arrival day. A fresh
+        dict each call (copied from the one built on the first), so no two observations
+        share one."""
+        shown = self._shown
+        if shown is None:
+            earliest, latest = _LEAD_WINDOWS[self.method]
+            shown = self._shown = {
+                "product": self.product,
+                "quantity": self.quantity,
+                "method": self.method,
+                "ordered_day": self.ordered_day,
+                "earliest_arrival_day": self.ordered_day + earliest,
+                "latest_arrival_day": self.ordered_day + latest,
+            }
+        return shown.copy()
 
 
 @dataclass
@@ -173,8 +175,10 @@ class _Episode:
         return self.day >= EPISODE_DAYS
 
 
-def _zeros() -> dict[str, int]:
-    return dict.fromkeys(PRODUCTS, 0)
+_zeros = dict.fromkeys(PRODUCTS, 0).copy
+"""A fresh ``{product: 0}`` (copying a template: 4x faster than ``dict.fromkeys``)."""
+_ones = dict.fromkeys(PRODUCTS, 1.0).copy
+_no_reward = dict.fromkeys(_BREAKDOWN_KEYS, 0.0).copy
 
 
 _OBSERVATION_FIELDS = frozenset(InventoryObservation.model_fields)
@@ -199,19 +203,213 @@ def _trusted_observation(values: dict[str, Any]) -> InventoryObservation:
 @cache
 def _active_events_by_day(events: tuple[tuple[str, int], ...]) -> tuple[tuple[str, ...], ...]:
     """Per day, the events of ``events`` (name, start day) active on it."""
-    return tuple(
-        tuple(name for name, start in events if event_is_active(start, day))
-        for day in range(EPISODE_DAYS)
-    )
+    calendar = dict(events)
+    return tuple(tuple(active_events(calendar, day)) for day in range(EPISODE_DAYS))
 
 
 def _remaining_capacity(episode: _Episode, transit: dict[str, int]) -> dict[str, int]:
     """Warehouse space left per product: capacity - on hand - ``transit`` (units in transit)."""
     stock, capacity = episode.stock, episode.capacity
     return {
-        product: capacity[product] - stock[product].on_hand - transit[product]
+        product: space_left(capacity[product], stock[product].on_hand, transit[product])
         for product in PRODUCTS
     }
+
+
+class _DayLedger:
+    """What one day did, filled stage by stage; the reward and the observation read it.
+
+    A fresh ledger (reset's, day 0) says nothing happened: no units moved, prices 1.0, no
+    reward. The five shaped-reward signals are summed in product order as the stages run (the
+    same order, hence the same floats, as summing afterwards). A plain class with slots: its
+    ``__init__`` runs every step, and a dataclass's with default factories costs a fifth more.
+    """
+
+    __slots__ = (
+        "day",
+        "notes",
+        "active_events",
+        "expired",
+        "received",
+        "lost",
+        "transit",
+        "rejected",
+        "purchase_cost",
+        "prices",
+        "demand",
+        "sold",
+        "missed",
+        "liquidated",
+        "revenue",
+        "sales_value",
+        "missed_value",
+        "liquidated_value",
+        "expired_units",
+        "breakdown",
+        "reward",
+    )
+
+    def __init__(self, day: int, notes: list[str]) -> None:
+        self.day = day
+        self.notes = notes
+        self.active_events: list[str] = []
+        self.expired = _zeros()
+        self.received = _zeros()
+        self.lost = _zeros()
+        self.transit = _zeros()  # units on their way after today's orders, per product
+        self.rejected: list[dict[str, Any]] = []
+        self.purchase_cost = 0.0
+        self.prices: dict[str, float] = _ones()
+        self.demand = _zeros()
+        self.sold = _zeros()
+        self.missed = _zeros()
+        self.liquidated = _zeros()
+        self.revenue = 0.0
+        self.sales_value: float = 0
+        self.missed_value: float = 0
+        self.liquidated_value: float = 0
+        self.expired_units = 0
+        self.breakdown: dict[str, float] = _no_reward()
+        self.reward = 0.0
+
+
+def _events(episode: _Episode, ledger: _DayLedger, action: InventoryAction) -> None:
+    """1. The events active today (their multipliers are in the scenario's table)."""
+    ledger.active_events = list(episode.active_events[ledger.day])
+
+
+def _expire(episode: _Episode, ledger: _DayLedger, action: InventoryAction) -> None:
+    """2. Grocery batches with no selling day left leave the shelf."""
+    expired, totals = ledger.expired, episode.totals["expired"]
+    for product, stock in episode.stock.items():
+        units = stock.remove_expired()
+        if units:
+            expired[product] = units
+            totals[product] += units
+            ledger.expired_units += units
+
+
+def _receive(episode: _Episode, ledger: _DayLedger, action: InventoryAction) -> None:
+    """3. Shipments due today arrive with a fresh shelf life; lost ones vanish instead; the
+    rest stay in transit."""
+    day, received, transit = ledger.day, ledger.received, ledger.transit
+    totals = episode.totals
+    still_in_transit: list[Shipment] = []
+    for shipment in episode.in_transit:
+        product = shipment.product
+        if shipment.arrival_day == day and shipment.lost:
+            ledger.lost[product] += shipment.quantity
+            totals["lost"][product] += shipment.quantity
+            ledger.notes.append(
+                f"Shipment of {shipment.quantity} {product} ordered on day "
+                f"{shipment.ordered_day} was lost by the supplier (paid, not refunded)."
+            )
+        elif shipment.arrival_day == day:
+            episode.stock[product].add(shipment.quantity, SHELF_LIFE[product])
+            received[product] += shipment.quantity
+            totals["received"][product] += shipment.quantity
+        else:
+            still_in_transit.append(shipment)
+            transit[product] += shipment.quantity
+    episode.in_transit = still_in_transit
+
+
+def _order(episode: _Episode, ledger: _DayLedger, action: InventoryAction) -> None:
+    """4. Orders in product order, each paid in full at the day's unit cost or rejected whole
+    (cash, then space); the supplier's table says when it is due and whether it is lost.
+
+    ``ledger.transit`` counts today's accepted orders too (a product is ordered at most once a
+    day, so its count is final before its own order is checked).
+    """
+    day, transit, totals = ledger.day, ledger.transit, episode.totals
+    method = action.delivery_method
+    method_index = _METHOD_INDEX[method]
+    lead_time = episode.scenario.lead_time
+    supplier = episode.scenario.supplier_rows[day]
+    for index, product in enumerate(PRODUCTS):
+        quantity = action.buy_quantities.get(product, 0)
+        if quantity <= 0:
+            continue
+        extra_days, is_lost, cost_multiplier = supplier[index]
+        cost = quantity * unit_cost(product, method, cost_multiplier)
+        on_hand = episode.stock[product].on_hand
+        space = space_left(episode.capacity[product], on_hand, transit[product])
+        reason = None
+        if cost > episode.cash:
+            reason = f"insufficient cash: the order costs ${cost:.2f}, cash is ${episode.cash:.2f}"
+        elif quantity > space:
+            reason = f"warehouse full: {quantity} units ordered, {space} units of space left"
+        if reason is not None:
+            ledger.rejected.append(
+                {"product": product, "quantity": quantity, "cost": cost, "reason": reason}
+            )
+            ledger.notes.append(f"Order of {quantity} {product} rejected: {reason}.")
+            totals["rejected"][product] += quantity
+            continue
+        episode.cash -= cost
+        ledger.purchase_cost += cost
+        totals["bought"][product] += quantity
+        arrival_day = day + int(lead_time[day, index, method_index]) + extra_days
+        episode.in_transit.append(Shipment(product, quantity, method, day, arrival_day, is_lost))
+        transit[product] += quantity
+
+
+def _demand(episode: _Episode, ledger: _DayLedger, action: InventoryAction) -> None:
+    """5. Demand of each product at today's calendar multiplier and price."""
+    base = episode.scenario.base_demand_rows[ledger.day]
+    multipliers = episode.scenario.demand_multiplier_rows[ledger.day]
+    prices, demand = ledger.prices, ledger.demand
+    for index, product in enumerate(PRODUCTS):
+        price = prices[product] = action.price_multipliers.get(product, 1.0)
+        demand[product] = demand_units(base[index], multipliers[index], price, ELASTICITY[product])
+
+
+def _sell(episode: _Episode, ledger: _DayLedger, action: InventoryAction) -> None:
+    """6. Sales, oldest batch first; demand that finds no stock is lost."""
+    totals = episode.totals
+    sold_totals, missed_totals = totals["sold"], totals["missed"]
+    sold, missed, prices = ledger.sold, ledger.missed, ledger.prices
+    revenue = 0.0
+    sales_value = missed_value = 0
+    for product, wanted in ledger.demand.items():
+        units = episode.stock[product].take(wanted)
+        sold[product] = units
+        missed[product] = wanted - units
+        sold_totals[product] += units
+        missed_totals[product] += wanted - units
+        revenue += units * SELL_PRICE[product] * prices[product]
+        sales_value += units * SELL_PRICE[product]
+        missed_value += (wanted - units) * SELL_PRICE[product]
+    episode.cash += revenue
+    ledger.revenue, ledger.sales_value, ledger.missed_value = revenue, sales_value, missed_value
+
+
+def _liquidate(episode: _Episode, ledger: _DayLedger, action: InventoryAction) -> None:
+    """7. Liquidation, oldest batch first, for no revenue."""
+    totals = episode.totals["liquidated"]
+    for product in PRODUCTS:
+        wanted = action.liquidate.get(product, 0)
+        if wanted <= 0:
+            continue
+        units = episode.stock[product].take(wanted)
+        ledger.liquidated[product] = units
+        totals[product] += units
+        ledger.liquidated_value += units * COST_PRICE[product]
+        if units < wanted:
+            ledger.notes.append(
+                f"Liquidation of {wanted} {product} asked, {units} on hand: {units} disposed."
+            )
+
+
+def _age(episode: _Episode, ledger: _DayLedger, action: InventoryAction) -> None:
+    """8. Batches age one day and the day ends (its reward is booked next)."""
+    for stock in episode.stock.values():
+        stock.age_one_day()
+    episode.day += 1
+
+
+_STAGES = (_events, _expire, _receive, _order, _demand, _sell, _liquidate, _age)
+"""The day, stage by stage, in the module docstring's order."""
 
 
 class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, InventoryState]):
@@ -316,26 +514,8 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
             self._graded.started(self._episode.episode_id, scenario, reward_mode)
         hidden = scenario.secret_tag is not None
         named = "a hidden scenario" if hidden else f"seed {scenario.seed}"
-        return self._observation(
-            demand=_zeros(),
-            sold=_zeros(),
-            missed=_zeros(),
-            expired=_zeros(),
-            liquidated=_zeros(),
-            received=_zeros(),
-            lost=_zeros(),
-            revenue=0.0,
-            purchase_cost=0.0,
-            rejected=[],
-            notes=[f"Task {task_name!r} ({task.title}), {named}."],
-            prices=dict.fromkeys(PRODUCTS, 1.0),
-            active_events=[],
-            breakdown=dict.fromkeys(
-                ("sales", "missed_sales", "expired", "failed_purchases", "liquidation"), 0.0
-            ),
-            reward=0.0,
-            in_transit=_zeros(),  # nothing is ordered before day 0
-        )
+        # Day 0 before any decision: nothing happened yet, nothing is on its way.
+        return self._observation(_DayLedger(0, [f"Task {task_name!r} ({task.title}), {named}."]))
 
     # ------------------------------------------------------------------- step
     def step(
@@ -344,7 +524,7 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
         timeout_s: float | None = None,
         **kwargs: Any,
     ) -> InventoryObservation:
-        """Simulate one day under ``action``; see the module docstring for the order."""
+        """Simulate one day under ``action``: its stages in the module docstring's order."""
         episode = self._episode
         if episode is None:
             raise EpisodeStateError("no episode is running: call reset() before step()")
@@ -354,176 +534,35 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
             )
         if not isinstance(action, InventoryAction):
             action = InventoryAction.model_validate(action)
+        ledger = _DayLedger(episode.day, [])
+        for stage in _STAGES:
+            stage(episode, ledger, action)
+        self._book(episode, ledger)
+        return self._observation(ledger)
 
-        scenario = episode.scenario
-        day = episode.day
-        totals = episode.totals
-        notes: list[str] = []
-        # The five shaped-reward signals' sums are accumulated in product order in the stages
-        # below (the same order, hence the same floats, as summing afterwards).
-        sales_value = missed_value = liquidated_value = 0
-        expired_units = 0
-
-        # 1. Events: the countdowns say which are active today.
-        active_events = list(episode.active_events[day])
-        multipliers = scenario.demand_multiplier_rows[day]
-        base_demand = scenario.base_demand_rows[day]
-
-        # 2. Expired groceries leave the shelf.
-        expired = _zeros()
-        expired_totals = totals["expired"]
-        for product, stock in episode.stock.items():
-            units = stock.remove_expired()
-            if units:
-                expired[product] = units
-                expired_totals[product] += units
-                expired_units += units
-
-        # 3. Deliveries due today arrive with a fresh shelf life; lost ones vanish instead.
-        received = _zeros()
-        lost = _zeros()
-        received_totals = totals["received"]
-        still_in_transit: list[Shipment] = []
-        transit = _zeros()  # units still on their way, per product
-        for shipment in episode.in_transit:
-            if shipment.arrival_day == day and shipment.lost:
-                lost[shipment.product] += shipment.quantity
-                totals["lost"][shipment.product] += shipment.quantity
-                notes.append(
-                    f"Shipment of {shipment.quantity} {shipment.product} ordered on day "
-                    f"{shipment.ordered_day} was lost by the supplier (paid, not refunded)."
-                )
-            elif shipment.arrival_day == day:
-                episode.stock[shipment.product].add(shipment.quantity, SHELF_LIFE[shipment.product])
-                received[shipment.product] += shipment.quantity
-                received_totals[shipment.product] += shipment.quantity
-            else:
-                still_in_transit.append(shipment)
-                transit[shipment.product] += shipment.quantity
-        episode.in_transit = still_in_transit
-
-        # 4. Purchase orders, in product order, each paid whole or rejected whole.
-        method = action.delivery_method
-        method_index = _METHOD_INDEX[method]
-        purchase_cost = 0.0
-        rejected: list[dict[str, Any]] = []
-        # ``transit`` is kept up to date with today's accepted orders (each product is ordered
-        # at most once a day, so a product's count is final before its own order is checked).
-        supplier = scenario.supplier_rows[day]
-        for index, product in enumerate(PRODUCTS):
-            quantity = action.buy_quantities.get(product, 0)
-            if quantity <= 0:
-                continue
-            extra_days, is_lost, cost_multiplier = supplier[index]
-            cost = quantity * (
-                COST_PRICE[product] * cost_multiplier + SHIPPING_COST_PER_UNIT[method]
-            )
-            space = episode.capacity[product] - episode.stock[product].on_hand - transit[product]
-            reason = None
-            if cost > episode.cash:
-                reason = (
-                    f"insufficient cash: the order costs ${cost:.2f}, cash is ${episode.cash:.2f}"
-                )
-            elif quantity > space:
-                reason = f"warehouse full: {quantity} units ordered, {space} units of space left"
-            if reason is not None:
-                rejected.append(
-                    {"product": product, "quantity": quantity, "cost": cost, "reason": reason}
-                )
-                notes.append(f"Order of {quantity} {product} rejected: {reason}.")
-                totals["rejected"][product] += quantity
-                continue
-            episode.cash -= cost
-            purchase_cost += cost
-            totals["bought"][product] += quantity
-            arrival_day = day + int(scenario.lead_time[day, index, method_index]) + extra_days
-            episode.in_transit.append(
-                Shipment(product, quantity, method, day, arrival_day, is_lost)
-            )
-            transit[product] += quantity
-
-        # 5-6. Demand meets stock, oldest batch first.
-        prices = {product: action.price_multipliers.get(product, 1.0) for product in PRODUCTS}
-        demand = _zeros()
-        sold = _zeros()
-        missed = _zeros()
-        revenue = 0.0
-        sold_totals, missed_totals = totals["sold"], totals["missed"]
-        for index, product in enumerate(PRODUCTS):
-            multiplier = prices[product]
-            wanted = demand_units(
-                base_demand[index], multipliers[index], multiplier, ELASTICITY[product]
-            )
-            units = episode.stock[product].take(wanted)
-            demand[product] = wanted
-            sold[product] = units
-            missed[product] = wanted - units
-            sold_totals[product] += units
-            missed_totals[product] += wanted - units
-            revenue += units * SELL_PRICE[product] * multiplier
-            sales_value += units * SELL_PRICE[product]
-            missed_value += (wanted - units) * SELL_PRICE[product]
-        episode.cash += revenue
-
-        # 7. Liquidation, oldest batch first, no revenue.
-        liquidated = _zeros()
-        for product in PRODUCTS:
-            wanted = action.liquidate.get(product, 0)
-            if wanted <= 0:
-                continue
-            units = episode.stock[product].take(wanted)
-            liquidated[product] = units
-            totals["liquidated"][product] += units
-            liquidated_value += units * COST_PRICE[product]
-            if units < wanted:
-                notes.append(
-                    f"Liquidation of {wanted} {product} asked, {units} on hand: {units} disposed."
-                )
-
-        # 8. Age batches, book the day, score it.
-        for stock in episode.stock.values():
-            stock.age_one_day()
-        episode.day += 1
-        episode.total_revenue += revenue
-        episode.total_purchase_cost += purchase_cost
-
-        breakdown = {  # "+ 0.0": a zero signal reads 0.0, never -0.0
-            "sales": REWARD_SALES_COEF * sales_value + 0.0,
-            "missed_sales": -REWARD_MISSED_COEF * missed_value + 0.0,
-            "expired": -REWARD_EXPIRED_PER_UNIT * expired_units + 0.0,
-            "failed_purchases": -REWARD_FAILED_PURCHASE * len(rejected) + 0.0,
-            "liquidation": -REWARD_LIQUIDATION_COEF * liquidated_value + 0.0,
+    def _book(self, episode: _Episode, ledger: _DayLedger) -> None:
+        """Stage 8's end: the day's money into the totals, its reward, the grade's record."""
+        episode.total_revenue += ledger.revenue
+        episode.total_purchase_cost += ledger.purchase_cost
+        ledger.breakdown = {  # "+ 0.0": a zero signal reads 0.0, never -0.0
+            "sales": REWARD_SALES_COEF * ledger.sales_value + 0.0,
+            "missed_sales": -REWARD_MISSED_COEF * ledger.missed_value + 0.0,
+            "expired": -REWARD_EXPIRED_PER_UNIT * ledger.expired_units + 0.0,
+            "failed_purchases": -REWARD_FAILED_PURCHASE * len(ledger.rejected) + 0.0,
+            "liquidation": -REWARD_LIQUIDATION_COEF * ledger.liquidated_value + 0.0,
         }
-        day_profit = revenue - purchase_cost
+        day_profit = ledger.revenue - ledger.purchase_cost
         if episode.reward_mode == "profit":
             reward = REWARD_PROFIT_COEF * day_profit
         elif episode.reward_mode == "score":
             reward = self._score_reward(episode, day_profit)
         else:
-            reward = sum(breakdown.values())
+            reward = sum(ledger.breakdown.values())
+        ledger.reward = reward
         episode.total_reward += reward
         if self._graded is not None and episode.done:
             profit = episode.cash - episode.starting_cash
             self._graded.finished(episode.episode_id, episode.scenario, episode.reward_mode, profit)
-
-        return self._observation(
-            demand=demand,
-            sold=sold,
-            missed=missed,
-            expired=expired,
-            liquidated=liquidated,
-            received=received,
-            lost=lost,
-            revenue=revenue,
-            purchase_cost=purchase_cost,
-            rejected=rejected,
-            notes=notes,
-            prices=prices,
-            active_events=active_events,
-            breakdown=breakdown,
-            reward=reward,
-            in_transit=transit,
-        )
 
     # ----------------------------------------------------------- score reward
     def _score_baselines(self, scenario: Scenario) -> tuple[float, float]:
@@ -550,60 +589,42 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
         return 1.0 if episode.cash - episode.starting_cash >= ceiling else 0.0
 
     # ------------------------------------------------------------------ views
-    def _observation(
-        self,
-        *,
-        demand: dict[str, int],
-        sold: dict[str, int],
-        missed: dict[str, int],
-        expired: dict[str, int],
-        liquidated: dict[str, int],
-        received: dict[str, int],
-        lost: dict[str, int],
-        revenue: float,
-        purchase_cost: float,
-        rejected: list[dict[str, Any]],
-        notes: list[str],
-        prices: dict[str, float],
-        active_events: list[str],
-        breakdown: dict[str, float],
-        reward: float,
-        in_transit: dict[str, int],
-    ) -> InventoryObservation:
+    def _observation(self, ledger: _DayLedger) -> InventoryObservation:
+        """The observation after the day ``ledger`` records (or after reset)."""
         episode = self._episode
         assert episode is not None
         return _trusted_observation(
             {  # key order = field order, as model_construct has it
                 "done": episode.done,
-                "reward": reward,
+                "reward": ledger.reward,
                 "metadata": self._metadata(episode),
                 "task_name": episode.scenario.task_name,
                 "current_day": episode.day,
                 "days_remaining": EPISODE_DAYS - episode.day,
                 "total_cash": episode.cash,
-                "day_profit": revenue - purchase_cost,
+                "day_profit": ledger.revenue - ledger.purchase_cost,
                 "total_profit": episode.cash - episode.starting_cash,
-                "demand_today": demand,
+                "demand_today": ledger.demand,
                 "updated_inventory": {p: s.snapshot() for p, s in episode.stock.items()},
-                "remaining_capacity": _remaining_capacity(episode, in_transit),
+                "remaining_capacity": _remaining_capacity(episode, ledger.transit),
                 "updated_events": {
                     name: start - episode.day for name, start in episode.events.items()
                 },
-                "active_events": active_events,
+                "active_events": ledger.active_events,
                 "updated_deliveries": [s.public() for s in episode.in_transit],
                 "cost_notices": episode.scenario.cost_notices(episode.day),
-                "units_sold": sold,
-                "units_missed": missed,
-                "units_expired": expired,
-                "units_liquidated": liquidated,
-                "units_received": received,
-                "units_lost": lost,
-                "revenue_today": revenue,
-                "purchase_cost_today": purchase_cost,
-                "rejected_orders": rejected,
-                "notes": notes,
-                "price_multipliers": prices,
-                "reward_breakdown": breakdown,
+                "units_sold": ledger.sold,
+                "units_missed": ledger.missed,
+                "units_expired": ledger.expired,
+                "units_liquidated": ledger.liquidated,
+                "units_received": ledger.received,
+                "units_lost": ledger.lost,
+                "revenue_today": ledger.revenue,
+                "purchase_cost_today": ledger.purchase_cost,
+                "rejected_orders": ledger.rejected,
+                "notes": ledger.notes,
+                "price_multipliers": ledger.prices,
+                "reward_breakdown": ledger.breakdown,
                 "reward_mode": episode.reward_mode,
             }
         )

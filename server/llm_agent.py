@@ -26,25 +26,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from models import InventoryAction, InventoryObservation
-from server.constants import (
-    COST_PRICE,
-    ELASTICITY,
-    EPISODE_DAYS,
-    EVENT_DURATION_DAYS,
-    EVENT_MULTIPLIERS,
-    LEAD_TIME_DAYS,
-    LEAD_TIME_JITTER,
-    PRICE_MULTIPLIER_MAX,
-    PRICE_MULTIPLIER_MIN,
-    PRODUCTS,
-    SELL_PRICE,
-    SHELF_LIFE,
-    SHIPPING_COST_PER_UNIT,
-    WEEKEND_DAYS,
-    WEEKEND_MULTIPLIER,
-)
+from server.catalogue import rules_catalogue
+from server.constants import EPISODE_DAYS
 from server.heuristic_agent import HeuristicAgent
 from server.llm_config import FailureMonitor, LLMConfigError, llm_config_from_env
+from server.rules import event_has_ended, event_is_active, is_weekend
 from server.task_catalog import get_task
 
 HISTORY_DAYS = 7
@@ -131,40 +117,45 @@ def parse_action(reply: str | None) -> InventoryAction:
 
 # --------------------------------------------------------------------------- prompts
 def system_prompt(task_name: str, task_config: Mapping[str, Any] | None = None) -> str:
-    """The rules, products and the task's published configuration, compactly."""
+    """The rules, products and the task's published configuration, compactly: the words
+    of the ``GET /tasks`` catalogue (``server.catalogue``)."""
     task = task_config or get_task(task_name).published
+    rules = rules_catalogue()
 
-    def life(product: str) -> str:
-        days = SHELF_LIFE[product]
+    def life(days: int | None) -> str:
         return f"sellable {days} days from arrival" if days else "never expires"
 
     products = "\n".join(
-        f"- {p}: sells ${SELL_PRICE[p]:g}, costs ${COST_PRICE[p]:g}, {life(p)}, "
-        f"elasticity {ELASTICITY[p]:g}, base demand {task['base_demand'][p][0]}-"
-        f"{task['base_demand'][p][1]}/day, warehouse capacity {task['capacity'][p]}"
-        for p in PRODUCTS
+        f"- {p['name']}: sells ${p['sell_price']:g}, costs ${p['cost_price']:g}, "
+        f"{life(p['shelf_life_days'])}, elasticity {p['elasticity']:g}, base demand "
+        f"{task['base_demand'][p['name']][0]}-{task['base_demand'][p['name']][1]}/day, "
+        f"warehouse capacity {task['capacity'][p['name']]}"
+        for p in rules["products"]
     )
 
-    def lead(method: str) -> str:
-        low = LEAD_TIME_DAYS[method] - LEAD_TIME_JITTER[method]
-        high = LEAD_TIME_DAYS[method] + LEAD_TIME_JITTER[method]
+    def lead(low: int, high: int) -> str:
         return f"{low} day{'s' if low > 1 else ''}" if low == high else f"{low}-{high} days"
 
     shipping = ", ".join(
-        f"{m} ${SHIPPING_COST_PER_UNIT[m]:g}/unit arriving after {lead(m)}"
-        for m in SHIPPING_COST_PER_UNIT
+        f"{s['method']} ${s['cost_per_unit']:g}/unit arriving after "
+        + lead(s["min_days"], s["max_days"])
+        for s in rules["shipping"]
     )
+    known_events = {event["name"]: event for event in rules["events"]}
     events = task.get("events") or {}
     event_lines = (
         "\n".join(
             f"- {name} (day {start}): "
-            + ", ".join(f"{p} x{x:g}" for p, x in EVENT_MULTIPLIERS[name].items())
+            + ", ".join(f"{p} x{x:g}" for p, x in known_events[name]["demand_multipliers"].items())
             for name, start in sorted(events.items(), key=lambda item: item[1])
         )
         or "- none"
     )
-    weekend = ", ".join(str(d) for d in WEEKEND_DAYS)
-    price_range = f"{PRICE_MULTIPLIER_MIN:g}-{PRICE_MULTIPLIER_MAX:g}"
+    (event_days,) = {event["duration_days"] for event in rules["events"]}  # one for all
+    weekend_multiplier = rules["weekend"]["multiplier"]
+    weekend = ", ".join(str(d) for d in rules["weekend"]["days"])
+    prices = rules["price_multiplier"]
+    price_range = f"{prices['min']:g}-{prices['max']:g}"
     return f"""You manage a retail store for a {EPISODE_DAYS}-day month. Task "{task_name}": \
 {task.get("description", "")}
 Goal: maximise profit = final cash - starting cash (${task["starting_cash"]:g}). Stock left at \
@@ -182,12 +173,12 @@ Rules:
 - Shipping (one method per day for all of that day's orders): {shipping}.
 - An order costs units x (cost + shipping), paid now. It is refused whole if cash cannot pay \
 it or if on hand + in transit + order exceeds the product's capacity.
-- Demand = base x {WEEKEND_MULTIPLIER:g} on weekend days (day % 7 in {weekend}) x event \
+- Demand = base x {weekend_multiplier:g} on weekend days (day % 7 in {weekend}) x event \
 multiplier x price_multiplier^-elasticity, rounded. Unmet demand is lost. Revenue = units \
 sold x sell price x price multiplier.
 - Groceries: a batch [units, k] can still be sold on the next k days. Sales and liquidation \
 take the oldest batch first. Liquidation earns nothing.
-- Events last {EVENT_DURATION_DAYS} days; countdown 0 = starts today, -1 = its second day.
+- Events last {event_days} days; countdown 0 = starts today, -1 = its second day.
 Events:
 {event_lines}{_mechanics_lines(task)}"""
 
@@ -229,7 +220,7 @@ def _window(first: int, last: int) -> str:
 
 
 def _weekend_note(day: int) -> str:
-    return " (weekend)" if day % 7 in WEEKEND_DAYS else ""
+    return " (weekend)" if is_weekend(day) else ""
 
 
 def observation_message(observation: InventoryObservation) -> str:
@@ -262,9 +253,9 @@ def observation_message(observation: InventoryObservation) -> str:
     ]
     lines.append("In transit: " + ("; ".join(transit) if transit else "nothing"))
     events = [
-        f"{name} {'active' if left in (0, -1) else f'in {left} days'}"
+        f"{name} {'active' if event_is_active(day + left, day) else f'in {left} days'}"
         for name, left in observation.updated_events.items()
-        if left >= -1
+        if not event_has_ended(day + left, day)
     ]
     if events:
         lines.append("Events: " + ", ".join(events))

@@ -2,9 +2,9 @@
 
 Transport only. The page (``server/static/``) talks to the server's own HTTP routes
 (``/reset``, ``/step`` with the ``episode_id`` it was given, ``/grader``), so a browser tab plays
-exactly what an agent would. The only thing served from here besides the files is a small JSON
-block of public constants (products, tasks, shipping), read from ``server.constants`` so the page
-never restates a number of the simulation.
+exactly what an agent would. The only thing served from here besides the files is the public
+catalogue of ``GET /tasks`` (``server.catalogue``, without the wire schemas) embedded as JSON, so
+the page never restates a number of the simulation.
 """
 
 from __future__ import annotations
@@ -17,20 +17,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse
 
-from server.constants import (
-    DELIVERY_METHODS,
-    EPISODE_DAYS,
-    EVENT_DURATION_DAYS,
-    LEAD_TIME_DAYS,
-    LEAD_TIME_JITTER,
-    PRICE_MULTIPLIER_MAX,
-    PRICE_MULTIPLIER_MIN,
-    PRODUCTS,
-    SELL_PRICE,
-    SHELF_LIFE,
-    SHIPPING_COST_PER_UNIT,
-)
-from server.task_catalog import tasks
+from server.catalogue import task_catalogue
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 PAGE_FILE = "play.html"
@@ -45,33 +32,9 @@ router = APIRouter()
 
 
 def page_config() -> dict[str, Any]:
-    """The public numbers the page needs to label its controls, straight from the constants."""
-    return {
-        "episode_days": EPISODE_DAYS,
-        "event_duration_days": EVENT_DURATION_DAYS,
-        "products": list(PRODUCTS),
-        "sell_price": SELL_PRICE,
-        "shelf_life": SHELF_LIFE,
-        "price_multiplier": {"min": PRICE_MULTIPLIER_MIN, "max": PRICE_MULTIPLIER_MAX},
-        "shipping": [
-            {
-                "method": method,
-                "cost_per_unit": SHIPPING_COST_PER_UNIT[method],
-                "min_days": LEAD_TIME_DAYS[method] - LEAD_TIME_JITTER[method],
-                "max_days": LEAD_TIME_DAYS[method] + LEAD_TIME_JITTER[method],
-            }
-            for method in DELIVERY_METHODS
-        ],
-        "tasks": [
-            {
-                "name": name,
-                "title": task.title,
-                "description": task.description,
-                "default_seed": task.default_seed,
-            }
-            for name, task in tasks().items()
-        ],
-    }
+    """What the page needs to label its controls: the ``GET /tasks`` catalogue without the
+    wire schemas (the same serializer, so the page and ``/tasks`` cannot disagree)."""
+    return task_catalogue(hidden=False, schemas=False)
 
 
 @lru_cache(maxsize=1)

@@ -15,17 +15,8 @@ from functools import cache, cached_property
 
 import numpy as np
 
-from server.constants import (
-    DELIVERY_METHODS,
-    EPISODE_DAYS,
-    EVENT_DURATION_DAYS,
-    EVENT_MULTIPLIERS,
-    LEAD_TIME_DAYS,
-    LEAD_TIME_JITTER,
-    PRODUCTS,
-    WEEKEND_DAYS,
-    WEEKEND_MULTIPLIER,
-)
+from server.constants import DELIVERY_METHODS, EPISODE_DAYS, PRODUCTS
+from server.rules import active_events, day_multiplier, lead_window
 from server.task_catalog import get_task
 from server.task_config import (
     CostSpikes,
@@ -161,13 +152,11 @@ def draw_scenario(
     low = np.array([task.base_demand[p][0] for p in PRODUCTS], dtype=np.int64)
     high = np.array([task.base_demand[p][1] for p in PRODUCTS], dtype=np.int64)
     base_demand = rng.integers(low, high + 1, size=(EPISODE_DAYS, len(PRODUCTS)))
-    nominal = np.array([LEAD_TIME_DAYS[m] for m in DELIVERY_METHODS], dtype=np.int64)
-    spread = np.array([LEAD_TIME_JITTER[m] for m in DELIVERY_METHODS], dtype=np.int64)
-    jitter = rng.integers(
-        -spread, spread + 1, size=(EPISODE_DAYS, len(PRODUCTS), len(DELIVERY_METHODS))
+    earliest, latest = np.array([lead_window(m) for m in DELIVERY_METHODS], dtype=np.int64).T
+    lead_time = rng.integers(
+        earliest, latest + 1, size=(EPISODE_DAYS, len(PRODUCTS), len(DELIVERY_METHODS))
     )
     base_demand.setflags(write=False)
-    lead_time = nominal + jitter
     lead_time.setflags(write=False)
     # The optional mechanics draw after everything else, in MECHANICS order, each only when
     # its block is present: a task without them draws exactly as before.
@@ -287,11 +276,6 @@ def _cost_spikes(
     return table, tuple(spikes)
 
 
-def event_is_active(start_day: int, day: int) -> bool:
-    """An event starting on ``start_day`` is active on that day and the next."""
-    return start_day <= day < start_day + EVENT_DURATION_DAYS
-
-
 def demand_multiplier_table(task_name: str) -> np.ndarray:
     """``[day, product]`` weekend x event multipliers of a task's announced calendar (no
     randomness)."""
@@ -299,23 +283,19 @@ def demand_multiplier_table(task_name: str) -> np.ndarray:
     return _multiplier_table(tuple((name, start, 1.0) for name, start in events))
 
 
-def event_multiplier(name: str, product: str, factor: float) -> float:
-    """An event's demand multiplier for ``product`` with its effect scaled by ``factor``
-    (1: the published multiplier, exactly)."""
-    published = EVENT_MULTIPLIERS[name].get(product, 1.0)
-    return published if factor == 1.0 else 1.0 + (published - 1.0) * factor
-
-
 @cache
 def _multiplier_table(events: tuple[tuple[str, int, float], ...]) -> np.ndarray:
     """Cached by the event calendar itself, so a changed task file never reads a stale table."""
-    table = np.ones((EPISODE_DAYS, len(PRODUCTS)))
-    for day in range(EPISODE_DAYS):
-        if day % 7 in WEEKEND_DAYS:
-            table[day, :] *= WEEKEND_MULTIPLIER
-        for name, start_day, factor in events:
-            if event_is_active(start_day, day):
-                for index, product in enumerate(PRODUCTS):
-                    table[day, index] *= event_multiplier(name, product, factor)
+    calendar = {name: start for name, start, _ in events}
+    sizes = {name: size for name, _, size in events}
+    table = np.array(
+        [
+            [
+                day_multiplier(product, day, active_events(calendar, day), sizes)
+                for product in PRODUCTS
+            ]
+            for day in range(EPISODE_DAYS)
+        ]
+    )
     table.setflags(write=False)
     return table

@@ -35,8 +35,8 @@ from server.constants import (
     SHIPPING_COST_PER_UNIT,
     TASK_NAMES,
 )
-from server.demand import demand_units, highest_price_selling, max_price_for_units
 from server.in_process_episode import run_episode
+from server.rules import demand_units, highest_price_selling, max_price_for_units
 from server.scenario import draw_scenario
 from server.task_catalog import get_task
 from server.task_config import MECHANICS

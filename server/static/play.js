@@ -7,7 +7,16 @@
 
 import { compactNumber, drawLineChart } from "./charts.js";
 
-const CONFIG = JSON.parse(document.getElementById("play-config").textContent);
+// The GET /tasks catalogue (without the wire schemas), embedded by the server, plus the
+// per-product lookups this page reads often.
+const CATALOGUE = JSON.parse(document.getElementById("play-config").textContent);
+const CONFIG = {
+  ...CATALOGUE,
+  products: CATALOGUE.products.map((product) => product.name),
+  sell_price: Object.fromEntries(CATALOGUE.products.map((p) => [p.name, p.sell_price])),
+  shelf_life: Object.fromEntries(CATALOGUE.products.map((p) => [p.name, p.shelf_life_days])),
+  event_days: Object.fromEntries(CATALOGUE.events.map((e) => [e.name, e.duration_days])),
+};
 const STORAGE_KEY = "inventory-play-v1";
 const PRODUCT_COLORS = ["#2563eb", "#db2777", "#16a34a", "#b45309", "#7c3aed"];
 const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
@@ -365,7 +374,7 @@ function listItems(list, items, emptyText) {
 /** Countdowns count from the day being decided: 0 or -1 = active on it, <= -2 = over. */
 function eventChip(name, countdown, day) {
   const label = name.replaceAll("_", " ");
-  const lastDay = day + countdown + CONFIG.event_duration_days - 1;
+  const lastDay = day + countdown + CONFIG.event_days[name] - 1;
   if (countdown < 0 && lastDay < day) return { text: `${label}: over`, className: "chip over" };
   if (countdown <= 0) return { text: `${label}: active on day ${day}`, className: "chip active" };
   return { text: `${label}: days ${day + countdown}–${lastDay}`, className: "chip" };
