@@ -32,8 +32,8 @@ from server.constants import (
     PRICE_MULTIPLIER_MIN,
     PRODUCTS,
     SHELF_LIFE,
-    WEEKEND_DAYS,
 )
+from server.rules import is_weekend
 
 N_PRODUCTS = len(PRODUCTS)
 ACTION_SIZE = 3 * N_PRODUCTS + 1
@@ -133,12 +133,12 @@ def encode_batch(
     return np.clip(vector, -OBS_BOUND, OBS_BOUND, out=vector)
 
 
+_WEEKEND = np.array([is_weekend(day) for day in range(EPISODE_DAYS + 1)])
+"""``is_weekend`` of every day an observation can show, to look arrays of days up."""
+
+
 def _weekend(day: np.ndarray) -> np.ndarray:
-    weekday = day % 7
-    weekend = np.zeros(day.shape, dtype=bool)
-    for weekend_day in WEEKEND_DAYS:
-        weekend |= weekday == weekend_day
-    return weekend
+    return _WEEKEND[day]
 
 
 def encode_observation(observation: InventoryObservation) -> np.ndarray:

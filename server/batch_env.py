@@ -53,7 +53,8 @@ Representation (why it is exact)
     (``arrival_delay``, ``lost``, ``cost_multipliers``) are read per order day, as the scalar
     simulator reads them. Demand uses numpy's ``power``, which may differ from Python's
     ``**`` by an ulp; where that could move the rounding, the value is recomputed with
-    ``server.demand.demand_units`` itself.
+    ``server.rules.demand_units`` itself. Every rule is computed by ``server.rules``' functions
+    (on arrays where they take them) or looked up from them.
 """
 
 from __future__ import annotations
@@ -68,10 +69,7 @@ from server.constants import (
     DELIVERY_METHODS,
     ELASTICITY,
     EPISODE_DAYS,
-    EVENT_DURATION_DAYS,
     EVENT_MULTIPLIERS,
-    LEAD_TIME_DAYS,
-    LEAD_TIME_JITTER,
     MAX_ORDER_QUANTITY,
     PRICE_MULTIPLIER_MAX,
     PRICE_MULTIPLIER_MIN,
@@ -85,10 +83,16 @@ from server.constants import (
     REWARD_SALES_COEF,
     SELL_PRICE,
     SHELF_LIFE,
-    SHIPPING_COST_PER_UNIT,
 )
-from server.demand import demand_units
 from server.inventory_env import EpisodeStateError
+from server.rules import (
+    demand_units,
+    event_has_ended,
+    lead_window,
+    price_effect,
+    space_left,
+    unit_cost,
+)
 from server.scenario import Scenario, draw_scenario
 from server.task_catalog import get_task, task_names
 from server.task_config import TaskConfig
@@ -112,11 +116,9 @@ _LIFE = np.array([SHELF_LIFE[PRODUCTS[i]] for i in PERISHABLE], dtype=np.int64)
 _MAX_LIFE = int(_LIFE.max()) if len(_LIFE) else 0
 _SELL = tuple(SELL_PRICE[p] for p in PRODUCTS)
 _COST = tuple(COST_PRICE[p] for p in PRODUCTS)
-_NEG_ELASTICITY = np.array([-ELASTICITY[p] for p in PRODUCTS])
 _ELASTICITY = tuple(ELASTICITY[p] for p in PRODUCTS)
-_COST_COLUMN = np.array(_COST)[:, None]
-_SHIPPING = np.array([SHIPPING_COST_PER_UNIT[m] for m in DELIVERY_METHODS])
-_MAX_LEAD = max(LEAD_TIME_DAYS[m] + LEAD_TIME_JITTER[m] for m in DELIVERY_METHODS)
+_ELASTICITY_COLUMN = np.array(_ELASTICITY)[:, None]
+_MAX_LEAD = max(lead_window(m)[1] for m in DELIVERY_METHODS)
 _ROUNDING_MARGIN = 1e-9
 """Relative distance from a rounding boundary below which demand is recomputed exactly."""
 
@@ -415,7 +417,7 @@ class BatchInventoryEnv:
 
         # 1. Events and today's scenario rows.
         start = self._realized_start
-        active = (start <= day) & (day < start + EVENT_DURATION_DAYS)
+        active = (start <= day) & ~event_has_ended(start, day)
         if lockstep:
             base, multipliers = self._base_demand[today], self._multipliers[today]
             lead_today = self._lead_time[today]  # [P, M, B]
@@ -457,17 +459,21 @@ class BatchInventoryEnv:
         # 4. Orders in product order, each paid whole or rejected whole.
         purchase_cost = np.zeros(self.size)
         rejected = np.zeros_like(on_hand)
-        unit_cost = _COST_COLUMN * cost_multipliers + _SHIPPING[method]  # [P, B], as the scalar
+        by_method = [  # [M][P, B]: rules.unit_cost of every product for each method
+            np.stack([unit_cost(p, m, cost_multipliers[i]) for i, p in enumerate(PRODUCTS)])
+            for m in DELIVERY_METHODS
+        ]
+        paid = np.choose(method, by_method)  # [P, B] at each episode's method
         lead = np.take_along_axis(lead_today, method[None, None], axis=1)[:, 0] + delay
         offset = (np.arange(N_PRODUCTS) * self._horizon)[:, None]
         arrival_index = (day + lead + offset) * self.size + rows  # of [P, horizon, B], flat
         arrivals, lost_arrivals = self._arrivals.reshape(-1), self._lost_arrivals.reshape(-1)
         for index in range(N_PRODUCTS):
             quantity = buy[index]
-            cost = quantity * unit_cost[index]
+            cost = quantity * paid[index]
             ordered = quantity > 0
             no_cash = ordered & (cost > cash)
-            space = self._capacity[index] - on_hand[index] - transit[index]
+            space = space_left(self._capacity[index], on_hand[index], transit[index])
             no_space = ordered & ~no_cash & (quantity > space)
             accepted = ordered & ~no_cash & ~no_space
             rejected[index] = no_cash * REJECTED_CASH + no_space * REJECTED_SPACE
@@ -604,7 +610,7 @@ class BatchInventoryEnv:
     # ------------------------------------------------------------------ views
     def remaining_capacity(self) -> np.ndarray:
         """``[B, P]`` warehouse space left: capacity - on hand - in transit."""
-        return (self._capacity - self._on_hand - self._in_transit).T
+        return space_left(self._capacity, self._on_hand, self._in_transit).T
 
     def perishable_units_by_days_left(self) -> np.ndarray:
         """``[B, Q, max shelf life + 1]`` perishable units on hand by selling days left."""
@@ -646,7 +652,7 @@ class BatchInventoryEnv:
 
 def _demand(base: np.ndarray, multipliers: np.ndarray, price: np.ndarray) -> np.ndarray:
     """``demand_units`` over ``[P, B]``; near a rounding boundary, ``demand_units`` itself."""
-    expected = base * multipliers * np.power(price, _NEG_ELASTICITY[:, None]) + 0.5
+    expected = base * multipliers * price_effect(price, _ELASTICITY_COLUMN) + 0.5
     wanted = np.floor(expected)
     distance = np.abs(expected - np.rint(expected))
     close = (distance <= _ROUNDING_MARGIN * np.maximum(expected, 1.0)) & (price != 1.0)

@@ -157,6 +157,7 @@ READ_AS_DATA = {
     ("server/known_ceilings.py", "SHIPPING_COST_PER_UNIT"): "hashed: a change voids ceilings",
     ("server/task_config.py", "EVENT_MULTIPLIERS"): "the names of the known events",
     ("adapters/gym_encoding.py", "EVENT_MULTIPLIERS"): "the event order of the encoding",
+    ("server/batch_env.py", "EVENT_MULTIPLIERS"): "the event order of the batch's arrays",
 }
 """Uses that read a rule table as data without computing the rule, each with why."""
 
