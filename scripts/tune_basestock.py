@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from scripts.evaluate import parse_seeds  # noqa: E402
+from evaluation_stats import parse_seed_list  # noqa: E402
 from server.basestock_agent import BasestockAgent, BasestockSettings  # noqa: E402
 from server.constants import DELIVERY_METHODS  # noqa: E402
 from server.task_catalog import task_names  # noqa: E402
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", default=",".join(task_names()))
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
-    seeds = parse_seeds(args.seeds)
+    seeds = parse_seed_list(args.seeds)
     if set(seeds) & set(range(50)):
         parser.error("tune on seeds outside the evaluation seeds 0..49")
     started = time.perf_counter()
