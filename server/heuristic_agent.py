@@ -61,6 +61,7 @@ from server.rules import (
     price_effect,
 )
 from server.rules import unit_cost as _unit_cost
+from server.shift_belief import ShiftBelief
 from server.task_catalog import get_task
 
 _LAST_DAY = EPISODE_DAYS - 1
@@ -139,6 +140,7 @@ class HeuristicAgent:
         self._config: Mapping[str, Any] = {}
         self._observed_sum: dict[str, float] = {}
         self._observed_days = 0
+        self._shifts: dict[str, ShiftBelief] = {}
 
     # ---------------------------------------------------------------- protocol
     def reset(self, task_name: str) -> None:
@@ -146,6 +148,18 @@ class HeuristicAgent:
         self._config = self._given_config or get_task(task_name).published
         self._observed_sum = dict.fromkeys(PRODUCTS, 0.0)
         self._observed_days = 0
+        rule = self._config.get("demand_shift")
+        self._shifts = {}
+        if rule:
+            self._shifts = {
+                p: ShiftBelief(
+                    rule["first_day"],
+                    rule["last_day"],
+                    rule["factors"],
+                    *self._config["base_demand"][p],
+                )
+                for p in PRODUCTS
+            }
 
     def act(self, observation: InventoryObservation) -> InventoryAction:
         """Decide today's prices, orders and liquidation."""
@@ -179,9 +193,18 @@ class HeuristicAgent:
             price = observation.price_multipliers.get(product, 1.0)
             calendar = day_multiplier(product, yesterday, observation.active_events)
             effect = calendar * price_effect(price, ELASTICITY[product])
+            units = observation.demand_today.get(product, 0)
             if effect > 0:
-                self._observed_sum[product] += observation.demand_today.get(product, 0) / effect
+                self._observed_sum[product] += units / effect
+            if product in self._shifts:
+                self._shifts[product].observe(yesterday, units, effect)
         self._observed_days += 1
+
+    def _shift(self, product: str, day: int) -> float:
+        """The expected multiplier of the product's unannounced shift on ``day`` (1 without a
+        published shift rule)."""
+        belief = self._shifts.get(product)
+        return 1.0 if belief is None else belief.expected_factor(day)
 
     def _demand_ratio(self, product: str) -> float:
         """How far observed demand says the published range is off, as a factor on it.
@@ -194,8 +217,8 @@ class HeuristicAgent:
         low, high = self._config["base_demand"][product]
         prior_mean = (low + high) / 2.0
         days = self._observed_days
-        if prior_mean <= 0 or days == 0:
-            return 1.0
+        if prior_mean <= 0 or days == 0 or product in self._shifts:
+            return 1.0  # a published shift rule: the shift belief explains the level
         observed_mean = self._observed_sum[product] / days
         spread = high - low + 1
         prior_sd = math.sqrt((spread * spread - 1) / 12.0) + 0.5  # + rounding noise
@@ -229,13 +252,15 @@ class HeuristicAgent:
         demand: dict[int, float] = {}
         spread: dict[int, float] = {}
         for day in range(today, EPISODE_DAYS):
-            scale = self._day_multiplier(product, day, event_starts)
+            scale = self._day_multiplier(product, day, event_starts) * self._shift(product, day)
             prices[day], demand[day], spread[day] = best_price(
                 product, bases, scale, value, math.inf
             )
         batches, arrivals = self._supply(product, observation)
         on_hand_today = sum(units for units, _ in batches) + arrivals.get(today, 0.0)
-        scale_today = self._day_multiplier(product, today, event_starts)
+        scale_today = self._day_multiplier(product, today, event_starts) * self._shift(
+            product, today
+        )
         price, demand[today], spread[today] = best_price(
             product, bases, scale_today, value, on_hand_today
         )
@@ -498,6 +523,8 @@ class HeuristicAgent:
             if last_day_units <= 0:
                 continue
             high = self._config["base_demand"][p][1] * max(1.0, self._demand_ratio(p))
+            if p in self._shifts:
+                high *= max(1.0, self._shifts[p].largest_factor(today))
             scale = self._day_multiplier(p, today, event_starts)
             # one unit above the rounded demand of the highest base: a safe upper bound
             most = math.ceil(expected_demand(high, scale, info.price_today, ELASTICITY[p]) + 0.5)
