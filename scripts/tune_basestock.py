@@ -31,7 +31,7 @@ from server.task_catalog import task_names  # noqa: E402
 
 PRICES = (1.0, 1.1, 1.2, 1.3, 1.4, 1.5)
 REVIEW_DAYS = (1, 2, 3)
-SAFETY = (0.8, 1.0, 1.2, 1.4, 1.7, 2.0)
+SAFETY = (0.8, 1.0, 1.2, 1.4, 1.7, 2.0, 2.5, 3.0)
 GRID = [
     BasestockSettings(price=p, method=m, review_days=r, safety=s)
     for p, m, r, s in itertools.product(PRICES, DELIVERY_METHODS, REVIEW_DAYS, SAFETY)
