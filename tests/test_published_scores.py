@@ -14,7 +14,8 @@ import copy
 import pytest
 
 import published_scores
-from server.agents import make_agent, run_episode
+from server.agents import make_agent
+from server.in_process_episode import run_episode
 from server.known_ceilings import scenario_fingerprint
 from server.task_catalog import task_names
 
