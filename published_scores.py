@@ -126,11 +126,9 @@ def score_table(document: Mapping[str, Any]) -> str:
 def readme_block(document: Mapping[str, Any]) -> str:
     """The README's score table with its caption."""
     return (
-        f"Scores over seeds {_seed_label(document)}: mean ± 95% confidence half-width "
-        "(min-max over the seeds).\n"
-        f"Made {PUBLISH_DATE} by `{PUBLISH_COMMAND}` (all episodes: "
-        "[docs/scores.json](docs/scores.json); targets and paired differences in "
-        "[docs/tasks.md](docs/tasks.md#the-ladder)).\n\n" + score_table(document)
+        f"Seeds {_seed_label(document)}: mean ± 95% half-width (min-max); made {PUBLISH_DATE} "
+        f"by `{PUBLISH_COMMAND}`; episodes: [docs/scores.json](docs/scores.json), targets: "
+        "[docs/tasks.md](docs/tasks.md#the-ladder).\n\n" + score_table(document)
     )
 
 
