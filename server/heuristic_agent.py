@@ -247,7 +247,7 @@ class HeuristicAgent:
     def _unit_cost_on(self, product: str, method: str, order_day: int) -> float:
         """Unit cost of an order placed on ``order_day``, announced cost changes included."""
         multiplier = self._cost_multiplier.get((product, order_day), 1.0)
-        return COST_PRICE[product] * multiplier + SHIPPING_COST_PER_UNIT[method]
+        return _unit_cost(product, method, multiplier)
 
     def _shift(self, product: str, day: int) -> float:
         """The expected multiplier of the product's unannounced shift on ``day`` (1 without a
