@@ -3,6 +3,7 @@
     python scripts/evaluate.py                      # seeds 0-9, all tasks, all agents
     python scripts/evaluate.py --seeds 0-19 --tasks hard --json scores.json --trace hard.jsonl
     python scripts/evaluate.py --agents heuristic,random --num-seeds 30
+    python scripts/evaluate.py --publish --jobs 2   # seeds 0-49: docs/scores.json, README table
 
 Episodes run in process and are scored by ``server.grader``: floor = passive policy,
 ceiling = perfect-information bound, score clamped to [0, 1]. "clairvoyant" replays the
@@ -10,7 +11,9 @@ ceiling solver's own plan through the simulator (what perfect knowledge of the s
 earns in practice). Every agent plays the same seeds. The output is each task's mean score
 with its 95% confidence interval and the paired differences against the heuristic (see
 docs/evaluation.md); ``--json`` writes the ``inventory-eval/1`` results document.
-Scenarios are spread over ``--jobs`` processes.
+Scenarios are spread over ``--jobs`` processes. ``--publish`` plays the published set (every
+built-in task and agent, seeds 0-49), writes ``docs/scores.json`` and rewrites the README's
+score table and the ladder of docs/tasks.md from it (``published_scores``).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import published_scores  # noqa: E402
 from evaluation_stats import evaluation_document, markdown_tables, parse_seed_list  # noqa: E402
 from server.task_catalog import TASKS_DIR_ENV, set_tasks_dir, task_names  # noqa: E402
 
@@ -99,7 +103,21 @@ def main(argv: list[str] | None = None) -> int:
         "--trace", type=Path, default=None, help="write every episode (inventory-trace/1)"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress display")
+    parser.add_argument(
+        "--publish",
+        action="store_true",
+        help="every built-in task and agent on seeds 0-49; write docs/scores.json and the "
+        "README / docs/tasks.md tables made from it",
+    )
     args = parser.parse_args(argv)
+    if args.publish:
+        fixed = [args.seeds, args.num_seeds, args.tasks, args.tasks_dir, args.trace, args.json]
+        if any(value is not None for value in fixed) or args.agents != ",".join(AGENTS):
+            parser.error("--publish plays a fixed set: give it only --jobs and --quiet")
+        if os.environ.get(TASKS_DIR_ENV):
+            parser.error(f"--publish scores the built-in tasks: unset {TASKS_DIR_ENV}")
+        seed_range = published_scores.PUBLISHED_SEEDS
+        args.seeds = f"{seed_range[0]}-{seed_range[-1]}"
     try:
         if args.num_seeds is not None:
             if args.num_seeds < 1:
@@ -140,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
                 for line in row.pop("trace"):
                     out.write(json.dumps(line, separators=(",", ":")) + "\n")
     command = "python scripts/evaluate.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    if args.publish:
+        command = published_scores.PUBLISH_COMMAND
     document = evaluation_document(
         rows,
         command=command.strip(),
@@ -152,6 +172,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(document, indent=1) + "\n")
+    if args.publish:
+        published = published_scores.compact(document)
+        published_scores.write_document(published)
+        pages = published_scores.update_pages(published)
+        written = [published_scores.SCORES_PATH, *pages]
+        print("wrote " + ", ".join(str(p.relative_to(ROOT)) for p in written), file=sys.stderr)
     return 0
 
 

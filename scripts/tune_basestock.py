@@ -24,14 +24,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from scripts.evaluate import parse_seeds  # noqa: E402
+from evaluation_stats import parse_seed_list  # noqa: E402
 from server.basestock_agent import BasestockAgent, BasestockSettings  # noqa: E402
 from server.constants import DELIVERY_METHODS  # noqa: E402
 from server.task_catalog import task_names  # noqa: E402
 
 PRICES = (1.0, 1.1, 1.2, 1.3, 1.4, 1.5)
 REVIEW_DAYS = (1, 2, 3)
-SAFETY = (0.8, 1.0, 1.2, 1.4, 1.7, 2.0)
+SAFETY = (0.8, 1.0, 1.2, 1.4, 1.7, 2.0, 2.5, 3.0)
 GRID = [
     BasestockSettings(price=p, method=m, review_days=r, safety=s)
     for p, m, r, s in itertools.product(PRICES, DELIVERY_METHODS, REVIEW_DAYS, SAFETY)
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", default=",".join(task_names()))
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
-    seeds = parse_seeds(args.seeds)
+    seeds = parse_seed_list(args.seeds)
     if set(seeds) & set(range(50)):
         parser.error("tune on seeds outside the evaluation seeds 0..49")
     started = time.perf_counter()

@@ -9,7 +9,15 @@ Each day it
 
 1. learns base demand from yesterday's feedback, removing the price, weekend and event
    effects that were in force (``demand_today`` is demand at the multiplier then in force);
-   the published range is trusted until the observed mean contradicts it, then rescaled;
+   the published range is trusted until the observed mean contradicts it, then rescaled. On a
+   task that publishes a demand-shift rule it instead keeps, per product, the posterior over
+   the rule's (day, factor) given every day's units (``server.shift_belief``) and forecasts
+   with its expected factor: a shift shows within a day or two, not after weeks of averaging;
+   reads the supplier news: announced cost changes (``cost_notices``) price each order day,
+   so it buys ahead of a rise and waits out a spike when it can; a shipment overdue past its
+   window marks its product disrupted for the longest window the published rule allows,
+   and the product's shipments and new orders are then planned late by the rule's most extra
+   days and discounted by its loss chance;
 2. prices each product for the expected profit over the day's possible demands: whole units
    at ``multiplier ** -elasticity`` (inelastic goods gain from the top price, elastic ones
    trade volume against margin), each unit sold worth its price minus its replacement cost,
@@ -19,10 +27,11 @@ Each day it
    from the countdowns) and projects its stock day by day: FIFO, shelf life, shipments at
    their latest possible arrival;
 4. plans the shipping method of today and the next few days (one method per day) so that
-   each unit of projected lost demand is covered by the cheapest shipment that surely
-   arrives in time (and, for groceries, still fresh), and orders today's share of that plan,
-   plus safety stock sized by the newsvendor critical ratio (low for groceries and for the
-   last days, since a leftover is lost);
+   each unit of projected lost demand is covered by the cheapest shipment (announced cost
+   changes included, over every later order day too) that surely arrives in time (and, for
+   groceries, still fresh), and orders today's share of that plan, plus safety stock sized
+   by the newsvendor critical ratio (low for groceries and for the last days, since a
+   leftover is lost);
 5. stays within warehouse space and, when cash is short, pays for the earliest needs first
    and, among those, the best margin per dollar;
 6. liquidates only grocery units that cannot possibly sell before they expire (the published
@@ -61,6 +70,7 @@ from server.rules import (
     price_effect,
 )
 from server.rules import unit_cost as _unit_cost
+from server.shift_belief import ShiftBelief
 from server.task_catalog import get_task
 
 _LAST_DAY = EPISODE_DAYS - 1
@@ -139,6 +149,9 @@ class HeuristicAgent:
         self._config: Mapping[str, Any] = {}
         self._observed_sum: dict[str, float] = {}
         self._observed_days = 0
+        self._shifts: dict[str, ShiftBelief] = {}
+        self._cost_multiplier: dict[tuple[str, int], float] = {}
+        self._disrupted_until: dict[str, int] = {}
 
     # ---------------------------------------------------------------- protocol
     def reset(self, task_name: str) -> None:
@@ -146,12 +159,27 @@ class HeuristicAgent:
         self._config = self._given_config or get_task(task_name).published
         self._observed_sum = dict.fromkeys(PRODUCTS, 0.0)
         self._observed_days = 0
+        self._cost_multiplier = {}
+        self._disrupted_until = {}
+        rule = self._config.get("demand_shift")
+        self._shifts = {}
+        if rule:
+            self._shifts = {
+                p: ShiftBelief(
+                    rule["first_day"],
+                    rule["last_day"],
+                    rule["factors"],
+                    *self._config["base_demand"][p],
+                )
+                for p in PRODUCTS
+            }
 
     def act(self, observation: InventoryObservation) -> InventoryAction:
         """Decide today's prices, orders and liquidation."""
         if not self._config:
             self.reset(observation.task_name)
         self._learn(observation)
+        self._read_supplier_news(observation)
         today = observation.current_day
         if today > _LAST_DAY:
             return InventoryAction()
@@ -179,9 +207,53 @@ class HeuristicAgent:
             price = observation.price_multipliers.get(product, 1.0)
             calendar = day_multiplier(product, yesterday, observation.active_events)
             effect = calendar * price_effect(price, ELASTICITY[product])
+            units = observation.demand_today.get(product, 0)
             if effect > 0:
-                self._observed_sum[product] += observation.demand_today.get(product, 0) / effect
+                self._observed_sum[product] += units / effect
+            if product in self._shifts:
+                self._shifts[product].observe(yesterday, units, effect)
         self._observed_days += 1
+
+    # ---------------------------------------------------------------- supplier
+    def _read_supplier_news(self, observation: InventoryObservation) -> None:
+        """Announced cost changes per (product, order day); products whose shipments are
+        overdue are taken as disrupted for the longest window the published rule allows."""
+        self._cost_multiplier = {}
+        for notice in observation.cost_notices:  # the simulator's order: the last one holds
+            for day in range(int(notice["first_day"]), int(notice["last_day"]) + 1):
+                self._cost_multiplier[notice["product"], day] = float(notice["cost_multiplier"])
+        rule = self._config.get("supplier_disruption")
+        if not rule:
+            return
+        today = observation.current_day
+        for shipment in observation.updated_deliveries:
+            if int(shipment["latest_arrival_day"]) < today:
+                product = shipment["product"]
+                until = int(shipment["ordered_day"]) + int(rule["length"][1]) - 1
+                self._disrupted_until[product] = max(self._disrupted_until.get(product, -1), until)
+
+    def _extra_delay(self, product: str, order_day: int) -> int:
+        """Days an order of ``product`` placed on ``order_day`` may arrive late (0 unless the
+        product looks disrupted then)."""
+        if order_day > self._disrupted_until.get(product, -1):
+            return 0
+        return int(self._config["supplier_disruption"]["extra_days"][1])
+
+    def _loss_chance(self, product: str, order_day: int) -> float:
+        if order_day > self._disrupted_until.get(product, -1):
+            return 0.0
+        return float(self._config["supplier_disruption"]["loss_chance"])
+
+    def _unit_cost_on(self, product: str, method: str, order_day: int) -> float:
+        """Unit cost of an order placed on ``order_day``, announced cost changes included."""
+        multiplier = self._cost_multiplier.get((product, order_day), 1.0)
+        return _unit_cost(product, method, multiplier)
+
+    def _shift(self, product: str, day: int) -> float:
+        """The expected multiplier of the product's unannounced shift on ``day`` (1 without a
+        published shift rule)."""
+        belief = self._shifts.get(product)
+        return 1.0 if belief is None else belief.expected_factor(day)
 
     def _demand_ratio(self, product: str) -> float:
         """How far observed demand says the published range is off, as a factor on it.
@@ -194,8 +266,8 @@ class HeuristicAgent:
         low, high = self._config["base_demand"][product]
         prior_mean = (low + high) / 2.0
         days = self._observed_days
-        if prior_mean <= 0 or days == 0:
-            return 1.0
+        if prior_mean <= 0 or days == 0 or product in self._shifts:
+            return 1.0  # a published shift rule: the shift belief explains the level
         observed_mean = self._observed_sum[product] / days
         spread = high - low + 1
         prior_sd = math.sqrt((spread * spread - 1) / 12.0) + 0.5  # + rounding noise
@@ -229,13 +301,15 @@ class HeuristicAgent:
         demand: dict[int, float] = {}
         spread: dict[int, float] = {}
         for day in range(today, EPISODE_DAYS):
-            scale = self._day_multiplier(product, day, event_starts)
+            scale = self._day_multiplier(product, day, event_starts) * self._shift(product, day)
             prices[day], demand[day], spread[day] = best_price(
                 product, bases, scale, value, math.inf
             )
         batches, arrivals = self._supply(product, observation)
         on_hand_today = sum(units for units, _ in batches) + arrivals.get(today, 0.0)
-        scale_today = self._day_multiplier(product, today, event_starts)
+        scale_today = self._day_multiplier(product, today, event_starts) * self._shift(
+            product, today
+        )
         price, demand[today], spread[today] = best_price(
             product, bases, scale_today, value, on_hand_today
         )
@@ -248,9 +322,8 @@ class HeuristicAgent:
         unmet, left_after = self._project(product, today, batches, arrivals, demand)
         return _Product(product, price, prices, demand, spread, unmet, left_after)
 
-    @staticmethod
     def _supply(
-        product: str, observation: InventoryObservation
+        self, product: str, observation: InventoryObservation
     ) -> tuple[list[list[float]], dict[int, float]]:
         """On-hand batches ``[units, last selling day]`` and in-transit units by latest day."""
         today = observation.current_day
@@ -263,11 +336,15 @@ class HeuristicAgent:
         for shipment in observation.updated_deliveries:
             if shipment["product"] != product:
                 continue
-            latest = max(today, int(shipment["latest_arrival_day"]))
+            ordered = int(shipment["ordered_day"])
+            # A shipment of a disrupted product may come late, or never.
+            late = self._extra_delay(product, ordered)
+            latest = max(today, int(shipment["latest_arrival_day"]) + late)
             # Durable goods: plan on the latest arrival. Perishables: an early arrival also
             # expires early, so spread the shipment evenly over its window.
             earliest = max(today, int(shipment["earliest_arrival_day"])) if perishable else latest
-            share = float(shipment["quantity"]) / (latest - earliest + 1)
+            quantity = float(shipment["quantity"]) * (1.0 - self._loss_chance(product, ordered))
+            share = quantity / (latest - earliest + 1)
             for day in range(earliest, latest + 1):
                 arrivals[day] = arrivals.get(day, 0.0) + share
         return batches, arrivals
@@ -326,13 +403,19 @@ class HeuristicAgent:
         return round(max(PRICE_MULTIPLIER_MIN, min(price, cleared)), 2)
 
     # ---------------------------------------------------------------- orders
-    def _margin(self, info: _Product, day: int, method: str) -> float:
-        return SELL_PRICE[info.name] * info.prices[day] - _unit_cost(info.name, method)
+    def _margin(self, info: _Product, day: int, method: str, order_day: int | None = None) -> float:
+        """Margin of a unit sold on ``day``, ordered on ``order_day`` (default: no announced
+        cost change), lost shipments' expected cost included."""
+        if order_day is None:
+            return SELL_PRICE[info.name] * info.prices[day] - _unit_cost(info.name, method)
+        cost = self._unit_cost_on(info.name, method, order_day)
+        cost /= 1.0 - self._loss_chance(info.name, order_day)
+        return SELL_PRICE[info.name] * info.prices[day] - cost
 
-    @staticmethod
-    def _serves(product: str, order_day: int, method: str, day: int) -> bool:
+    def _serves(self, product: str, order_day: int, method: str, day: int) -> bool:
         """Does an order placed on ``order_day`` surely arrive by ``day``, still fresh?"""
         earliest, latest = lead_window(method)
+        latest += self._extra_delay(product, order_day)
         if order_day + latest > day or order_day + latest > _LAST_DAY:
             return False
         shelf_life = SHELF_LIFE[product]
@@ -348,6 +431,22 @@ class HeuristicAgent:
         later = today + self.settings.plan_days
         best_value, best_plan = -1.0, ("slow",) * len(plan_days)
         best_assignment: dict[str, list[int]] = {}
+        # Ordering after the planned days: the best margin of any later order day (they differ
+        # only by announced cost changes; without one, the first later day is the best).
+        outside_of = {
+            (p, day): max(
+                [
+                    self._margin(info, day, m, order_day)
+                    for order_day in range(later, day)
+                    for m in DELIVERY_METHODS
+                    if self._serves(p, order_day, m, day)
+                ],
+                default=0.0,
+            )
+            for p, info in products.items()
+            for day in horizon
+            if info.unmet[day] > 1e-9
+        }
         for plan in itertools.product(DELIVERY_METHODS, repeat=len(plan_days)):
             value = 0.0
             assignment: dict[str, list[int]] = {p: [] for p in products}
@@ -356,16 +455,9 @@ class HeuristicAgent:
                     units = info.unmet[day]
                     if units <= 1e-9:
                         continue
-                    outside = max(
-                        [
-                            self._margin(info, day, m)
-                            for m in DELIVERY_METHODS
-                            if self._serves(p, later, m, day)
-                        ],
-                        default=0.0,
-                    )
+                    outside = outside_of[p, day]
                     options = [
-                        (self._margin(info, day, m), -k)
+                        (self._margin(info, day, m, today + k), -k)
                         for k, m in enumerate(plan)
                         if self._serves(p, today + k, m, day)
                     ]
@@ -498,6 +590,8 @@ class HeuristicAgent:
             if last_day_units <= 0:
                 continue
             high = self._config["base_demand"][p][1] * max(1.0, self._demand_ratio(p))
+            if p in self._shifts:
+                high *= max(1.0, self._shifts[p].largest_factor(today))
             scale = self._day_multiplier(p, today, event_starts)
             # one unit above the rounded demand of the highest base: a safe upper bound
             most = math.ceil(expected_demand(high, scale, info.price_today, ELASTICITY[p]) + 0.5)

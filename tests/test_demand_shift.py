@@ -33,15 +33,10 @@ def test_demand_halves_from_the_shift_day_on(task_dir: TaskDir) -> None:
 
 
 def test_the_shift_is_drawn_last_and_changes_only_the_multipliers(task_dir: TaskDir) -> None:
-    # "calm" is volatile without the shift: same seed stream, same demand ranges and calendar
-    task_dir.add(
-        "calm",
-        base="medium",
-        seed_stream=get_task("volatile").seed_stream,
-        supplier_disruption=None,
-        cost_spikes=None,
-        event_forecast=None,
-    )
+    # "calm" is volatile without the shift: same seed stream, same demand ranges
+    volatile = get_task("volatile")
+    calm = {k: v for k, v in volatile.published.items() if k != "demand_shift"}
+    task_dir.add("calm", base=None, seed_stream=volatile.seed_stream, **calm)
     rule = get_task("volatile").demand_shift
     assert rule is not None
     for seed in range(5):
@@ -66,7 +61,13 @@ def test_the_rule_is_published_but_not_the_draw() -> None:
         "last_day": 20,
         "factors": [0.4, 0.7, 1.5, 2.2],
     }
-    assert all("demand_shift" not in get_task(t).published for t in ("easy", "medium", "hard"))
+    assert "demand_shift" not in get_task("easy").published
+    for task in ("medium", "hard"):  # the ladder's stronger shift
+        assert get_task(task).published["demand_shift"] == {
+            "first_day": 3,
+            "last_day": 15,
+            "factors": [0.3, 0.5, 2.0, 3.0],
+        }
     env = InventoryEnvironment()
     observation = env.reset(task_name="volatile")
     assert "shift" not in observation.model_dump_json()

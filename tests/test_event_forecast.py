@@ -97,7 +97,13 @@ def test_the_forecast_is_drawn_last_and_changes_only_the_multipliers(task_dir: T
         assert np.array_equal(sure.lead_time, unsure.lead_time)
         assert sure.supplier_rows == unsure.supplier_rows
         assert sure.cost_spikes == unsure.cost_spikes
-        assert np.array_equal(sure.demand_multipliers, demand_multiplier_table("hard"))
+        # hard's demand shift is drawn before the forecast: the same in both; without the
+        # forecast the multipliers are the announced calendar times the shift
+        assert sure.demand_shift == unsure.demand_shift
+        expected = demand_multiplier_table("hard").copy()
+        for index, (day, factor) in enumerate(sure.demand_shift):
+            expected[day:, index] *= factor
+        assert np.allclose(sure.demand_multipliers, expected)
 
 
 def test_the_ceiling_plans_on_the_realized_calendar(task_dir: TaskDir) -> None:

@@ -261,7 +261,7 @@ def test_bad_rules_are_refused_naming_the_field(
 def test_the_llm_prompt_states_the_rules_and_shows_the_notices(task_dir: TaskDir) -> None:
     from server.llm_agent import observation_message, system_prompt
 
-    assert "Unit-cost spikes (x[1.4, 1.8], 3 per month) are announced 3 days" in system_prompt(
+    assert "Unit-cost spikes (x[1.6, 2.2], 6 per month) are announced 4 days" in system_prompt(
         "hard"
     )
     assert "Unannounced supplier trouble: 2 product(s)" in system_prompt("medium")
