@@ -150,7 +150,6 @@ def encode_batch(
     saying which are in the observation. Both the single env and the vector env encode with
     this one function.
     """
-    multiplier, starts, ends = cost_notice_columns(day, cost_notices, notice_shown)
     columns = [
         (day / EPISODE_DAYS)[:, None],
         _weekend(day)[:, None],
@@ -161,43 +160,38 @@ def encode_batch(
         grocery_units_by_days_left / capacity[:, PRODUCTS.index("groceries"), None],
         np.where(event_known, event_countdown / EPISODE_DAYS, -1.0),  # -1: not in this task
         event_active,
-        lost / capacity,
-        overdue / capacity,
-        multiplier - 1.0,
-        starts / EPISODE_DAYS,
-        ends / EPISODE_DAYS,
+        (np.stack([lost, overdue], axis=1) / capacity[:, None, :]).reshape(len(day), -1),
+        cost_notice_columns(day, cost_notices, notice_shown).reshape(len(day), -1),
     ]
     vector = np.concatenate(columns, axis=1, dtype=np.float32)
     return np.clip(vector, -OBS_BOUND, OBS_BOUND, out=vector)
 
 
-def cost_notice_columns(
-    day: np.ndarray, notices: np.ndarray, shown: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per episode and product ``[B, P]``: the multiplier of the notice to show, the days until
-    it starts (0 once in force) and until the cost is back to normal (``last_day + 1 - day``);
-    1, 0, 0 without one. The notice shown is the one in force today (the last listed, as
+def cost_notice_columns(day: np.ndarray, notices: np.ndarray, shown: np.ndarray) -> np.ndarray:
+    """``[B, 3, P]``, the ``COST_NOTICE_FIELDS`` of each episode and product: the multiplier of
+    the notice to show - 1, the days until it starts (0 once in force) and until the cost is
+    back to normal (``last_day + 1 - day``), days / ``EPISODE_DAYS``; all 0 without one.
+    The notice shown is the one in force today (the last listed, as
     ``InventoryObservation.unit_cost`` reads them), else the upcoming one that starts first
     (the first listed among equals). ``notices`` and ``shown`` as ``encode_batch`` takes them."""
     size, most = len(day), notices.shape[1]
-    multiplier = np.ones(size * N_PRODUCTS)
-    starts, ends = np.zeros(size * N_PRODUCTS), np.zeros(size * N_PRODUCTS)
-    best = np.full(size * N_PRODUCTS, -np.inf)
+    columns = np.zeros((size, 3, N_PRODUCTS))
+    flat = columns.reshape(size, -1)  # a view: column c of product p is entry c * P + p
+    best = np.full((size, N_PRODUCTS), -np.inf)
     for k in range(most):  # one notice per episode at a time: no repeated cell below
         row = np.flatnonzero(shown[:, k])
         product, first, last, factor = notices[row, k].T
+        product = product.astype(np.int64)
         today = day[row]
         # Higher wins: in force, the last listed; else the soonest, the first listed of those.
         rank = np.where(first <= today, k, -1.0 - (first * most + k))
-        cell = row * N_PRODUCTS + product.astype(np.int64)
-        better = rank > best[cell]
-        cell, today = cell[better], today[better]
-        best[cell] = rank[better]
-        multiplier[cell] = factor[better]
-        starts[cell] = np.maximum(first[better] - today, 0)
-        ends[cell] = last[better] + 1 - today
-    shape = (size, N_PRODUCTS)
-    return multiplier.reshape(shape), starts.reshape(shape), ends.reshape(shape)
+        better = rank > best[row, product]
+        row, product, today = row[better], product[better], today[better]
+        best[row, product] = rank[better]
+        flat[row, product] = factor[better] - 1.0
+        flat[row, N_PRODUCTS + product] = np.maximum(first[better] - today, 0) / EPISODE_DAYS
+        flat[row, 2 * N_PRODUCTS + product] = (last[better] + 1 - today) / EPISODE_DAYS
+    return columns
 
 
 _WEEKEND = np.array([is_weekend(day) for day in range(EPISODE_DAYS + 1)])
