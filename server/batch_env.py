@@ -594,7 +594,8 @@ class BatchInventoryEnv:
         become overdue after it; those due today (arrived or lost) leave the count."""
         if today is not None:
             promised, due = self._late_promised[:, today], self._late_arrivals[:, today]
-            self._overdue += promised - due
+            self._overdue += promised
+            self._overdue -= due
             promised[:] = due[:] = 0
         else:
             day, rows = self.day, self._rows
