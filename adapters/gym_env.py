@@ -193,6 +193,7 @@ class InventoryVectorEnv(VectorEnv):
         self._sold = np.zeros(shape, dtype=np.int64)
         self._missed = np.zeros(shape, dtype=np.int64)
         self._expired = np.zeros(shape, dtype=np.int64)
+        self._lost = np.zeros(shape, dtype=np.int64)
         self._price = np.ones(shape)
         self._active = np.zeros((num_envs, len(EVENTS)), dtype=bool)
         self._rejected = np.zeros(num_envs, dtype=np.int64)
@@ -242,7 +243,14 @@ class InventoryVectorEnv(VectorEnv):
         mask = np.zeros(self.num_envs, dtype=bool)
         mask[rows] = True
         self.simulator.reset(self.task, self._scenario_seeds, mask)
-        for array in (self._demand, self._sold, self._missed, self._expired, self._active):
+        for array in (
+            self._demand,
+            self._sold,
+            self._missed,
+            self._expired,
+            self._lost,
+            self._active,
+        ):
             array[rows] = 0
         self._price[rows] = 1.0
         self._rejected[rows] = 0
@@ -302,6 +310,7 @@ class InventoryVectorEnv(VectorEnv):
             (self._sold, day.sold),
             (self._missed, day.missed),
             (self._expired, day.expired),
+            (self._lost, day.lost),
             (self._price, day.price),
         ):
             np.copyto(kept, new, where=per_product)
@@ -312,6 +321,10 @@ class InventoryVectorEnv(VectorEnv):
     def _observations(self) -> np.ndarray:
         simulator = self.simulator
         by_life = simulator.perishable_units_by_days_left()[:, _GROCERIES, 1 : GROCERY_LIFE + 1]
+        notices = simulator.cost_spikes.transpose(2, 1, 0)  # [B, K, 4]
+        day = simulator.day[:, None]
+        first, last = notices[..., 1], notices[..., 2]
+        shown = (first - simulator.cost_notice_days[:, None] <= day) & (day <= last)
         return encode_batch(
             day=simulator.day,
             cash=simulator.cash,
@@ -334,6 +347,10 @@ class InventoryVectorEnv(VectorEnv):
             event_countdown=simulator.event_start - simulator.day[:, None],
             event_known=simulator.event_start != NO_EVENT,
             event_active=self._active,
+            lost=self._lost,
+            overdue=simulator.overdue(),
+            cost_notices=notices,
+            notice_shown=shown,
         )
 
     def _infos(self, rows: np.ndarray) -> dict[str, Any]:

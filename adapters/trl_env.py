@@ -105,7 +105,8 @@ class InventoryToolEnv:
         """Order units of a product today; they are paid when the day ends and arrive later.
 
         An order is refused whole when cash cannot pay units x (cost + shipping) or the
-        warehouse has no room for it. Calling again for the same product replaces today's order.
+        warehouse has no room for it; the cost is today's, with any cost notice in force.
+        Calling again for the same product replaces today's order.
 
         Args:
             product: The product to order.

@@ -8,8 +8,10 @@
 The charts (plotly, its JavaScript inlined so the file works offline): profit over the month
 against the clairvoyant plan's on the same scenario (computed in process; ``--no-clairvoyant``
 skips it), cash, stock on hand and in transit per product, demand vs sales vs lost sales,
-prices, units ordered and received, waste (expired, liquidated), daily profit, rejected
-orders and events. Needs the ``report`` extra (``pip install -e .[report]``).
+prices, units ordered, received and lost by the supplier, the supplier (the unit-cost
+multiplier announced in ``cost_notices`` for each decision day, units overdue past their
+promised latest arrival day), waste (expired, liquidated), daily profit, rejected orders and
+events. Needs the ``report`` extra (``pip install -e .[report]``).
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ CHARTS = (
     ("stock", "Stock on hand and in transit, per product"),
     ("demand", "Demand, sales and lost sales, per product"),
     ("prices", "Price multipliers"),
-    ("orders", "Units ordered and received"),
+    ("orders", "Units ordered, received and lost by the supplier"),
+    ("supplier", "Supplier: announced unit-cost multiplier and overdue units, per product"),
     ("waste", "Waste: expired and liquidated units"),
     ("daily-profit", "Daily profit"),
     ("events", "Rejected orders and events"),
@@ -60,6 +63,27 @@ def _in_transit(observation: dict[str, Any], product: str) -> int:
         int(s["quantity"])
         for s in observation.get("updated_deliveries", [])
         if s["product"] == product
+    )
+
+
+def cost_multiplier(observation: dict[str, Any], product: str) -> float:
+    """The unit-cost multiplier the observation's cost notices announce for orders placed on
+    its decision day (1 without one), as ``InventoryObservation.unit_cost`` reads them."""
+    multiplier = 1.0
+    for notice in observation.get("cost_notices", []):
+        if notice["product"] == product and (
+            notice["first_day"] <= observation["current_day"] <= notice["last_day"]
+        ):
+            multiplier = float(notice["cost_multiplier"])
+    return multiplier
+
+
+def overdue_units(observation: dict[str, Any], product: str) -> int:
+    """Units of ``product`` in transit past their promised latest arrival day."""
+    return sum(
+        int(s["quantity"])
+        for s in observation.get("updated_deliveries", [])
+        if s["product"] == product and s["latest_arrival_day"] < observation["current_day"]
     )
 
 
@@ -169,8 +193,10 @@ def build_figures(episode: dict[str, Any], reference: dict[str, Any] | None) -> 
         )  # fmt: skip
     figures["prices"] = layout(prices, "price multiplier")
 
-    orders = make_subplots(rows=2, cols=1, shared_xaxes=True,
-                           subplot_titles=("ordered", "received"))  # fmt: skip
+    orders = make_subplots(
+        rows=3, cols=1, shared_xaxes=True,
+        subplot_titles=("ordered", "received", "lost by the supplier"),
+    )  # fmt: skip
     for product in products:
         orders.add_bar(
             x=step_days,
@@ -182,8 +208,28 @@ def build_figures(episode: dict[str, Any], reference: dict[str, Any] | None) -> 
             y=_daily(episode, "units_received", product),
             name=product, legendgroup=product, showlegend=False, row=2, col=1,
         )  # fmt: skip
+        orders.add_bar(
+            x=step_days,
+            y=_daily(episode, "units_lost", product),
+            name=product, legendgroup=product, showlegend=False, row=3, col=1,
+        )  # fmt: skip
     orders.update_layout(barmode="stack")
-    figures["orders"] = layout(orders, "units", height=480, last_row=2)
+    figures["orders"] = layout(orders, "units", height=640, last_row=3)
+
+    supplier = make_subplots(rows=2, cols=1, shared_xaxes=True,
+                             subplot_titles=("unit-cost multiplier announced for the day",
+                                             "units overdue in transit"))  # fmt: skip
+    for product in products:
+        supplier.add_scatter(
+            x=days, y=[cost_multiplier(o, product) for o in observations], name=product,
+            legendgroup=product, line={"shape": "hv"}, row=1, col=1,
+        )  # fmt: skip
+        supplier.add_bar(
+            x=days, y=[overdue_units(o, product) for o in observations], name=product,
+            legendgroup=product, showlegend=False, row=2, col=1,
+        )  # fmt: skip
+    supplier.update_layout(barmode="stack")
+    figures["supplier"] = layout(supplier, "multiplier / units", height=480, last_row=2)
 
     waste = go.Figure()
     for key, name in (("units_expired", "expired"), ("units_liquidated", "liquidated")):

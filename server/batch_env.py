@@ -119,6 +119,8 @@ _COST = tuple(COST_PRICE[p] for p in PRODUCTS)
 _ELASTICITY = tuple(ELASTICITY[p] for p in PRODUCTS)
 _ELASTICITY_COLUMN = np.array(_ELASTICITY)[:, None]
 _MAX_LEAD = max(lead_window(m)[1] for m in DELIVERY_METHODS)
+_LATEST = np.array([lead_window(m)[1] for m in DELIVERY_METHODS], dtype=np.int64)
+"""The promised latest lead time of each method (``latest_arrival_day - ordered_day``)."""
 _ROUNDING_MARGIN = 1e-9
 """Relative distance from a rounding boundary below which demand is recomputed exactly."""
 
@@ -235,6 +237,17 @@ class BatchInventoryEnv:
         """Units in transit by product and arrival day (lost ones included until then)."""
         self._lost_arrivals = np.zeros((p, self._horizon, b), dtype=np.int64)
         """The part of ``_arrivals`` the supplier lost: it vanishes on its arrival day."""
+        self._late_arrivals = np.zeros((p, self._horizon, b), dtype=np.int64)
+        """The part of ``_arrivals`` due after its promised ``latest_arrival_day``."""
+        self._late_promised = np.zeros((p, self._horizon, b), dtype=np.int64)
+        """The same late units by their promised latest arrival day instead."""
+        self._overdue = np.zeros((p, b), dtype=np.int64)
+        """Units in transit past their promised latest arrival day (still shown in transit)."""
+        self.cost_spikes = np.zeros((4, 0, b))
+        """``[4, K, B]``: each episode's announced cost spikes (``Scenario.cost_spikes``) as
+        rows product index, first day, last day, multiplier; unused entries have first and
+        last day ``NO_EVENT`` (never shown)."""
+        self.cost_notice_days = np.zeros(b, dtype=np.int64)
         self._batches = np.zeros((q, self._slots + _MAX_LIFE + 1, b), dtype=np.int64)
         """Perishable units on hand: starting-batch slots, then one slot per ``days_left``."""
         self._start_life = np.zeros((q, self._slots, b), dtype=np.int64)
@@ -332,7 +345,23 @@ class BatchInventoryEnv:
         self._in_transit[:, rows] = 0
         self._arrivals[..., rows] = 0
         self._lost_arrivals[..., rows] = 0
+        self._late_arrivals[..., rows] = self._late_promised[..., rows] = 0
+        self._overdue[:, rows] = 0
+        self._start_cost_spikes(scenarios, rows)
         self.started[rows] = True
+
+    def _start_cost_spikes(self, scenarios: Sequence[Scenario], rows: np.ndarray) -> None:
+        most = max(len(s.cost_spikes) for s in scenarios)
+        if most > self.cost_spikes.shape[1]:
+            extra = most - self.cost_spikes.shape[1]
+            self.cost_spikes = np.pad(self.cost_spikes, ((0, 0), (0, extra), (0, 0)))
+            self.cost_spikes[1:3, -extra:] = NO_EVENT
+        self.cost_spikes[..., rows] = 0.0
+        self.cost_spikes[1:3, :, rows] = NO_EVENT
+        for row, scenario in zip(rows.tolist(), scenarios, strict=True):
+            for k, (product, first, last, factor) in enumerate(scenario.cost_spikes):
+                self.cost_spikes[:, k, row] = (PRODUCTS.index(product), first, last, factor)
+            self.cost_notice_days[row] = scenario.cost_notice_days
 
     def _task(self, name: str) -> _TaskArrays:
         task = get_task(name)
@@ -353,6 +382,8 @@ class BatchInventoryEnv:
             extra = ((0, 0), (0, horizon - self._horizon), (0, 0))
             self._arrivals = np.pad(self._arrivals, extra)
             self._lost_arrivals = np.pad(self._lost_arrivals, extra)
+            self._late_arrivals = np.pad(self._late_arrivals, extra)
+            self._late_promised = np.pad(self._late_promised, extra)
             self._horizon = horizon
 
     def _score_baselines(self, scenario: Scenario) -> tuple[float, float]:
@@ -386,6 +417,9 @@ class BatchInventoryEnv:
             self._in_transit,
             self._arrivals,
             self._lost_arrivals,
+            self._late_arrivals,
+            self._late_promised,
+            self._overdue,
             self._batches,
             self._start_life,
         ):
@@ -398,6 +432,9 @@ class BatchInventoryEnv:
                 self._in_transit,
                 self._arrivals,
                 self._lost_arrivals,
+                self._late_arrivals,
+                self._late_promised,
+                self._overdue,
                 self._batches,
                 self._start_life,
             )
@@ -451,6 +488,7 @@ class BatchInventoryEnv:
             due, lost = self._arrivals[:, day, rows], self._lost_arrivals[:, day, rows]
             self._arrivals[:, day, rows] = self._lost_arrivals[:, day, rows] = 0
         received = due - lost
+        self._update_overdue(today if lockstep else None)
         transit -= due
         on_hand += received
         for q, index in enumerate(PERISHABLE):
@@ -483,6 +521,9 @@ class BatchInventoryEnv:
             transit[index] += units
             arrivals[arrival_index[index]] += units
             lost_arrivals[arrival_index[index]] += units * lost_today[index]
+        late = delay > 0  # only a supplier delay can push an order past its promised day
+        if late.any():
+            self._book_late(buy, rejected, late, lead, method, arrival_index)
 
         # 5-6. Demand meets stock, oldest batch first; unmet demand is lost.
         wanted = _demand(base, multipliers, price)
@@ -548,6 +589,37 @@ class BatchInventoryEnv:
             done=done,
         )
 
+    def _update_overdue(self, today: int | None) -> None:
+        """Step 3's bookkeeping of overdue units: late units whose promised day is today
+        become overdue after it; those due today (arrived or lost) leave the count."""
+        if today is not None:
+            promised, due = self._late_promised[:, today], self._late_arrivals[:, today]
+            self._overdue += promised
+            self._overdue -= due
+            promised[:] = due[:] = 0
+        else:
+            day, rows = self.day, self._rows
+            self._overdue += self._late_promised[:, day, rows] - self._late_arrivals[:, day, rows]
+            self._late_promised[:, day, rows] = self._late_arrivals[:, day, rows] = 0
+
+    def _book_late(
+        self,
+        buy: np.ndarray,
+        rejected: np.ndarray,
+        late: np.ndarray,
+        lead: np.ndarray,
+        method: np.ndarray,
+        arrival_index: np.ndarray,
+    ) -> None:
+        """Step 4's accepted orders due after their promised latest arrival day, booked by
+        due day and by promised day (``_update_overdue`` counts them in between)."""
+        latest = _LATEST[method]  # [B]
+        product, row = np.nonzero(late & (lead > latest) & (buy > 0) & (rejected == 0))
+        units = buy[product, row]  # one order per (product, episode): the indices are unique
+        self._late_arrivals.reshape(-1)[arrival_index[product, row]] += units
+        promised = (self.day[row] + latest[row] + product * self._horizon) * self.size + row
+        self._late_promised.reshape(-1)[promised] += units
+
     def _checked(
         self, buy: np.ndarray, method: np.ndarray, price: np.ndarray, liquidate: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -611,6 +683,10 @@ class BatchInventoryEnv:
     def remaining_capacity(self) -> np.ndarray:
         """``[B, P]`` warehouse space left: capacity - on hand - in transit."""
         return space_left(self._capacity, self._on_hand, self._in_transit).T
+
+    def overdue(self) -> np.ndarray:
+        """``[B, P]`` units in transit past their promised latest arrival day."""
+        return self._overdue.T
 
     def perishable_units_by_days_left(self) -> np.ndarray:
         """``[B, Q, max shelf life + 1]`` perishable units on hand by selling days left."""

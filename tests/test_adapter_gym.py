@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import gymnasium
@@ -15,6 +16,7 @@ from adapters.gym_encoding import (
     ACTION_SIZE,
     OBSERVATION_FIELDS,
     OBSERVATION_SIZE,
+    UNIT_FIELDS,
     decode_action,
     encode_observation,
 )
@@ -170,6 +172,7 @@ def test_the_vector_env_plays_exactly_what_single_envs_in_a_sync_vector_env_play
     assert_same_infos(ours_info, their_info)
     rng = np.random.default_rng(3)
     finished = 0
+    seen = [ours_obs]
     for step in range(3 * 30 + 7):
         if step == 11:
             mask = np.array([True, False, True, False])
@@ -191,7 +194,12 @@ def test_the_vector_env_plays_exactly_what_single_envs_in_a_sync_vector_env_play
                     == (reference[4]["final_info"]["profit"][row])
                 )
         finished += int(reference[2].sum())
+        seen.append(mine[0])
     assert finished >= 2 * n  # every env finished at least twice: auto-resets were compared
+    shown = np.concatenate(seen)
+    for field in ("lost", "overdue", "cost_notice", "cost_notice_start", "cost_notice_end"):
+        columns = [OBSERVATION_FIELDS.index(f"{field}:{p}") for p in PRODUCTS]
+        assert (shown[:, columns] != 0).any(), f"the run never showed {field}"
 
 
 def test_the_vector_env_grades_finished_episodes_when_asked() -> None:
@@ -222,3 +230,19 @@ def test_render_shows_the_day_in_ansi_and_other_modes_are_accepted() -> None:
     other = InventoryGymEnv(render_mode="rgb_array")
     other.reset(seed=2)
     assert other.render() is None
+
+
+def test_the_documented_observation_layout_matches_the_field_names() -> None:
+    """The encoder docstring's table: its ranges tile the vector and start at the named field."""
+    import adapters.gym_encoding as encoding
+
+    table = (encoding.__doc__ or "").split("fields                               scaling")[1]
+    rows = re.findall(r"^(\d+)-(\d+)\s+(\S+)", table, re.MULTILINE)
+    ranges = [(int(a), int(b), name.strip("`,")) for a, b, name in rows]
+    assert ranges[0][0] == 0 and ranges[-1][1] == OBSERVATION_SIZE - 1
+    for (_, end, _), (start, _, _) in zip(ranges, ranges[1:], strict=False):
+        assert start == end + 1
+    for start, _, name in ranges:  # each row starts at a field of the name it shows
+        expected = {"UNIT_FIELDS": UNIT_FIELDS[0], "COST_NOTICE_FIELDS": "cost_notice"}
+        prefix = expected.get(name, name.split(":")[0])
+        assert OBSERVATION_FIELDS[start].startswith(prefix), (start, name)

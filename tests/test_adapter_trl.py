@@ -190,3 +190,34 @@ def test_example_training_rows_reset_the_environment_as_trl_passes_them() -> Non
         opening = env.reset(**row)  # TRL passes every column, the prompt included
         assert f'Task "{row["task"]}"' in opening
         assert env.scenario == (row["task"], row["seed"])
+
+
+def test_the_model_reads_the_risks_cost_notices_lost_and_overdue_shipments() -> None:
+    """On hard, a model that keeps ordering is told each new mechanic in the day reports, in
+    the LLM agent's wording (``server.llm_agent.observation_message``), and the opening warns
+    of them (its risk lines)."""
+    direct = InventoryEnvironment()
+    observation = direct.reset(task_name="hard", seed=0)
+    env = InventoryToolEnv()
+    tools = trl_tools(env)
+    opening = env.reset(task="hard", seed=0)
+    assert "Risks:" in opening and "cost notices" in opening and "forecasts" in opening
+    reports, lost, overdue, noticed = [opening], 0, False, False
+    while not observation.done:
+        action = InventoryAction(buy_quantities=dict.fromkeys(PRODUCTS, 3))
+        for name, arguments in as_tool_calls(action):
+            reports.append(str(call(tools, name, **arguments)))
+        day = observation.current_day + 1
+        observation = direct.step(action)
+        lost += sum(observation.units_lost.values())
+        overdue |= any(s["latest_arrival_day"] < day for s in observation.updated_deliveries)
+        noticed |= bool(observation.cost_notices)
+        report = reports[-1]
+        for notice in observation.cost_notices:
+            assert f"{notice['product']} unit cost x{notice['cost_multiplier']}" in report
+        for product, units in observation.units_lost.items():
+            if units:
+                assert "lost by the supplier" in report and product in report
+    assert lost and overdue and noticed  # the episode did show each of them
+    text = "\n".join(reports)
+    assert "Supplier cost notices:" in text and "overdue (promised by day" in text

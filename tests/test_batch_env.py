@@ -119,9 +119,25 @@ def assert_same_day(
                 shipments[key] = shipments.get(key, 0) + shipment.quantity
         assert shipments == batch.shipments(row, lost=lost), where
     assert per_product(observation.remaining_capacity) == batch.remaining_capacity()[row].tolist()
+    overdue = dict.fromkeys(PRODUCTS, 0)
+    for shipment in observation.updated_deliveries:
+        if shipment["latest_arrival_day"] < observation.current_day:
+            overdue[shipment["product"]] += shipment["quantity"]
+    assert per_product(overdue) == batch.overdue()[row].tolist(), where
+    assert shown_cost_notices(batch, row) == observation.cost_notices, where
     active = [e for e, on in zip(EVENTS, day.active_events[row], strict=True) if on]
     assert observation.active_events == active, where
     assert observation.done == bool(day.done[row]), where
+
+
+def shown_cost_notices(batch: BatchInventoryEnv, row: int) -> list[dict[str, object]]:
+    """The batch's cost spikes of ``row`` that the observation shows today, as its dicts."""
+    day, days = int(batch.day[row]), int(batch.cost_notice_days[row])
+    return [
+        {"product": PRODUCTS[int(p)], "first_day": int(f), "last_day": int(t), "cost_multiplier": m}
+        for p, f, t, m in batch.cost_spikes[:, :, row].T.tolist()
+        if f - days <= day <= t
+    ]
 
 
 def play_both(
@@ -138,7 +154,7 @@ def play_both(
     for scalar, name, seed in zip(scalars, names, seeds, strict=True):
         scalar.reset(task_name=name, seed=seed, reward_mode=reward_mode)
     rng = np.random.default_rng(rng_seed)
-    rejected = expired = lost = 0
+    rejected = expired = lost = overdue = 0
     for _ in range(EPISODE_DAYS):
         actions = policy(rng, batch)
         day = batch.step(*actions)
@@ -148,8 +164,9 @@ def play_both(
         rejected += int((day.rejected > 0).sum())
         expired += int(day.expired.sum())
         lost += int(day.lost.sum())
+        overdue += int(batch.overdue().sum())
     assert day.done.all()
-    return rejected, expired, lost
+    return rejected, expired, lost, overdue
 
 
 @pytest.mark.parametrize("reward_mode", REWARD_MODES)
@@ -157,9 +174,9 @@ def play_both(
 def test_every_task_in_one_batch_matches_the_scalar_simulator(reward_mode, policy) -> None:
     names = [name for name in task_names() for _ in range(8)]
     seeds = list(range(len(names)))
-    rejected, expired, lost = play_both(names, seeds, reward_mode, policy, len(reward_mode))
-    if policy is random_actions:  # the run did exercise rejections, expiry, lost shipments
-        assert rejected > 0 and expired > 0 and lost > 0
+    counts = play_both(names, seeds, reward_mode, policy, len(reward_mode))
+    if policy is random_actions:  # the run did exercise rejections, expiry, lost and overdue
+        assert all(count > 0 for count in counts), counts
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -13,7 +13,7 @@ import pytest
 from scipy import stats
 
 from episode_trace import SCHEMA as TRACE_SCHEMA
-from episode_trace import TraceWriter, read_traces
+from episode_trace import EpisodeTrace, TraceWriter, read_traces
 from evaluation_stats import (
     SCHEMA,
     evaluation_document,
@@ -167,3 +167,40 @@ def test_a_broken_trace_is_refused_naming_the_line(tmp_path: Path) -> None:
     path.write_text('{"type": "header", "schema": "other/9"}\n')
     with pytest.raises(ValueError, match="line 1: schema 'other/9'"):
         read_traces(path)
+
+
+def test_the_report_shows_lost_units_cost_notices_and_overdue_shipments() -> None:
+    """A trace records whole observations, so the report draws the supplier's news from them:
+    the lost units, the multiplier the notices announce for each decision day, overdue units."""
+    trace = EpisodeTrace(None, "hard", 0, "heuristic")
+    trace.finish(run_episode(make_agent("heuristic"), "hard", 0, observer=trace).profit)
+    episode = {"header": trace.header, "steps": trace.steps, "footer": trace.footer}
+    figures = trace_report.build_figures(episode, None)
+    observations = [trace.header["observation"]] + [s["observation"] for s in trace.steps]
+
+    lost_bars = [bar for bar in figures["orders"].data if bar.yaxis == "y3"]
+    lost = sum(sum(s["observation"]["units_lost"].values()) for s in trace.steps)
+    assert lost > 0 and sum(sum(bar.y) for bar in lost_bars) == lost
+
+    lines = {line.name: list(line.y) for line in figures["supplier"].data if line.yaxis == "y"}
+    spiked = [
+        (o["current_day"], n["product"], n["cost_multiplier"])
+        for o in observations
+        for n in o["cost_notices"]
+        if n["first_day"] <= o["current_day"] <= n["last_day"]
+    ]
+    assert spiked, "hard seed 0 has a cost spike in force on some day"
+    for day, product, multiplier in spiked:
+        assert lines[product][day] == multiplier
+
+    overdue_bars = [bar for bar in figures["supplier"].data if bar.yaxis == "y2"]
+    assert (
+        sum(sum(bar.y) for bar in overdue_bars)
+        == sum(
+            s["quantity"]
+            for o in observations
+            for s in o["updated_deliveries"]
+            if s["latest_arrival_day"] < o["current_day"]
+        )
+        > 0
+    )

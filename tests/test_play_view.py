@@ -221,3 +221,27 @@ def test_web_interface_has_a_tab_with_the_play_view(browser: Browser, web_server
     expect(frame.locator("body")).to_have_attribute("data-ready", "true")
     expect(frame.locator("#task-select option")).to_have_count(len(task_names()))
     context.close()
+
+
+def test_event_chips_say_when_the_days_are_a_forecast(browser: Browser, server_url: str) -> None:
+    """medium's calendar is a forecast (its event_forecast rule): each event chip says so and
+    its tooltip gives the rule; volatile publishes exact days, so its chips do not."""
+    page, script_errors = _open(browser, server_url)
+    _reset(page, "medium", 3)
+    chips = page.locator("#events li.chip:not(.over)")
+    expect(chips.first).to_be_visible()
+    event_chips = [
+        (chips.nth(i).text_content() or "", chips.nth(i).get_attribute("title") or "")
+        for i in range(chips.count())
+        if "unit cost" not in (chips.nth(i).text_content() or "")
+    ]
+    assert event_chips, "medium announces events"
+    for text, title in event_chips:
+        assert text.endswith("(forecast)"), text
+        assert "forecast" in title and "-1 to 1 days" in title and "×0.6, ×1, ×1.4" in title
+    _reset(page, "volatile", 3)
+    expect(page.locator("#events li.chip").first).to_be_visible()
+    assert "forecast" not in (page.text_content("#events") or "")
+    assert page.locator("#events li[title]").count() == 0
+    assert script_errors == []
+    page.context.close()

@@ -367,17 +367,28 @@ function listItems(list, items, emptyText) {
     const li = document.createElement("li");
     li.textContent = item.text;
     if (item.className) li.className = item.className;
+    if (item.title) li.title = item.title;
     list.append(li);
   }
 }
 
-/** Countdowns count from the day being decided: 0 or -1 = active on it, <= -2 = over. */
-function eventChip(name, countdown, day) {
+/** Countdowns count from the day being decided: 0 or -1 = active on it, <= -2 = over.
+ * They count to the announced days; with the task's event_forecast those are a forecast. */
+function eventChip(name, countdown, day, forecast) {
   const label = name.replaceAll("_", " ");
   const lastDay = day + countdown + CONFIG.event_days[name] - 1;
   if (countdown < 0 && lastDay < day) return { text: `${label}: over`, className: "chip over" };
-  if (countdown <= 0) return { text: `${label}: active on day ${day}`, className: "chip active" };
-  return { text: `${label}: days ${day + countdown}–${lastDay}`, className: "chip" };
+  const chip = countdown <= 0
+    ? { text: `${label}: active on day ${day}`, className: "chip active" }
+    : { text: `${label}: days ${day + countdown}–${lastDay}`, className: "chip" };
+  if (!forecast) return chip;
+  const [early, late] = forecast.start_offsets;
+  return {
+    text: `${chip.text} (forecast)`,
+    className: `${chip.className} forecast`,
+    title: `Announced days, a forecast: the event starts ${early} to ${late} days from them ` +
+      `and its effect is ×${forecast.size_factors.join(", ×")} of the published one.`,
+  };
 }
 
 // An announced supplier cost change: the unit cost of orders placed on its days.
@@ -446,7 +457,7 @@ function renderToday(obs) {
     $("events"),
     [
       ...Object.entries(obs.updated_events ?? {}).map(([name, countdown]) =>
-        eventChip(name, countdown, obs.current_day)),
+        eventChip(name, countdown, obs.current_day, taskConfig(episode.task).event_forecast)),
       ...(obs.cost_notices ?? []).map((notice) => costChip(notice, obs.current_day)),
     ],
     "No events in this task.",
