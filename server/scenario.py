@@ -16,7 +16,14 @@ from functools import cache, cached_property
 import numpy as np
 
 from server.constants import DELIVERY_METHODS, EPISODE_DAYS, PRODUCTS
-from server.rules import active_events, day_multiplier, lead_window
+from server.rules import (
+    CostSpike,
+    active_events,
+    cost_spike_announced,
+    day_multiplier,
+    lead_window,
+    spiked_cost_multiplier,
+)
 from server.task_catalog import get_task
 from server.task_config import (
     CostSpikes,
@@ -56,8 +63,8 @@ class Scenario:
     shipping); ``None``: all 1."""
     disruptions: tuple[tuple[str, int, int, int], ...] = ()
     """The drawn disruptions: ``(product, first day, last day, extra days)``."""
-    cost_spikes: tuple[tuple[str, int, int, float], ...] = ()
-    """The drawn cost spikes: ``(product, first day, last day, factor)``."""
+    cost_spikes: tuple[CostSpike, ...] = ()
+    """The drawn cost spikes: ``(product, first day, last day, factor)``, in draw order."""
     cost_notice_days: int = 0
     """Days before its first day a cost spike appears in the observation's ``cost_notices``."""
     events: tuple[tuple[str, int, float], ...] = ()
@@ -105,7 +112,7 @@ class Scenario:
         return [
             {"product": product, "first_day": first, "last_day": last, "cost_multiplier": factor}
             for product, first, last, factor in self.cost_spikes
-            if first - self.cost_notice_days <= day <= last
+            if cost_spike_announced(first, last, day, self.cost_notice_days)
         ]
 
 
@@ -168,7 +175,7 @@ def draw_scenario(
     if task.supplier_disruption is not None:
         delay, lost, disruptions = _disrupted(task.supplier_disruption, rng)
     costs = None
-    spikes: tuple[tuple[str, int, int, float], ...] = ()
+    spikes: tuple[CostSpike, ...] = ()
     if task.cost_spikes is not None:
         costs, spikes = _cost_spikes(task.cost_spikes, rng)
     events = tuple((name, start, 1.0) for name, start in task.events.items())
@@ -256,24 +263,33 @@ def _disrupted(
 
 def _cost_spikes(
     rule: CostSpikes, rng: np.random.Generator
-) -> tuple[np.ndarray, tuple[tuple[str, int, int, float], ...]]:
-    """The ``[day, product]`` unit-cost multiplier table of the cost spikes; where two spikes
-    of a product overlap, the later drawn one holds."""
+) -> tuple[np.ndarray, tuple[CostSpike, ...]]:
+    """The drawn spikes and their ``[day, product]`` unit-cost multiplier table (where two
+    spikes of a product overlap, the later drawn one holds: ``rules.spiked_cost_multiplier``,
+    which the observation's ``unit_cost`` also asks)."""
     products = rng.integers(0, len(PRODUCTS), size=rule.count)
     starts = rng.integers(rule.first_day, rule.last_day + 1, size=rule.count)
     lengths = rng.integers(rule.length[0], rule.length[1] + 1, size=rule.count)
     picks = rng.integers(0, len(rule.factors), size=rule.count)
-    table = np.ones((EPISODE_DAYS, len(PRODUCTS)))
-    spikes = []
-    for index, first, length, pick in zip(
-        products.tolist(), starts.tolist(), lengths.tolist(), picks.tolist(), strict=True
-    ):
-        last = min(first + length - 1, EPISODE_DAYS - 1)
-        factor = float(rule.factors[pick])
-        table[first : last + 1, index] = factor
-        spikes.append((PRODUCTS[index], first, last, factor))
+    spikes = tuple(
+        (
+            PRODUCTS[index],
+            first,
+            min(first + length - 1, EPISODE_DAYS - 1),
+            float(rule.factors[pick]),
+        )
+        for index, first, length, pick in zip(
+            products.tolist(), starts.tolist(), lengths.tolist(), picks.tolist(), strict=True
+        )
+    )
+    table = np.array(
+        [
+            [spiked_cost_multiplier(spikes, product, day) for product in PRODUCTS]
+            for day in range(EPISODE_DAYS)
+        ]
+    )
     table.setflags(write=False)
-    return table, tuple(spikes)
+    return table, spikes
 
 
 def demand_multiplier_table(task_name: str) -> np.ndarray:

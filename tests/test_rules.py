@@ -40,6 +40,17 @@ def test_unit_cost_is_cost_times_multiplier_plus_shipping() -> None:
     assert rules.shipping_cost("medium") == 5.0
 
 
+def test_a_cost_spike_prices_its_days_and_is_shown_from_its_notice() -> None:
+    assert [d for d in range(10) if rules.cost_spike_in_force(3, 5, d)] == [3, 4, 5]
+    assert [d for d in range(10) if rules.cost_spike_announced(3, 5, d, 2)] == [1, 2, 3, 4, 5]
+    spikes = [("toys", 3, 8, 1.5), ("toys", 6, 9, 2.0), ("groceries", 0, 29, 1.2)]
+    toys = [rules.spiked_cost_multiplier(spikes, "toys", d) for d in range(2, 11)]
+    # the later drawn spike holds where the two overlap (days 6-8)
+    assert toys == [1.0, 1.5, 1.5, 1.5, 2.0, 2.0, 2.0, 2.0, 1.0]
+    assert rules.spiked_cost_multiplier(spikes, "electronics", 4) == 1.0
+    assert rules.spiked_cost_multiplier([], "toys", 4) == 1.0
+
+
 def test_space_left_counts_stock_and_units_in_transit() -> None:
     assert rules.space_left(100, 30, 25) == 45
     assert rules.space_left(50, 50, 0) == 0
@@ -197,6 +208,10 @@ def _restated(path: str, tree: ast.Module) -> list[str]:
             text = ast.unparse(node)
             if isinstance(node.op, ast.Sub) and "capacity" in text and "on_hand" in text:
                 found.append(f"{path}:{node.lineno} capacity - on hand (rules.space_left)")
+        if isinstance(node, ast.Compare) and len(node.ops) == 2:
+            text = ast.unparse(node)
+            if "first" in text and "last" in text:
+                found.append(f"{path}:{node.lineno} first <= day <= last (rules.cost_spike_*)")
     return list(dict.fromkeys(found))  # a nested expression is one place
 
 
@@ -215,9 +230,10 @@ def test_the_scan_catches_a_restated_rule() -> None:
         "wanted = base * price ** -elasticity\n"
         "weekend = day % 7 in days\n"
         "space = capacity[p] - stock.on_hand - transit\n"
+        "spiked = n['first_day'] <= self.current_day <= n['last_day']\n"
     )
     found = _restated("x.py", restated)
-    assert len(found) == 5, found
+    assert len(found) == 6, found
     rules_source = (ROOT / "server/rules.py").read_text(encoding="utf-8")
     assert _restated("server/rules.py", ast.parse(rules_source))  # it is exempt, not clean
     assert "server/rules.py" not in {path for path, _ in _sources()}
