@@ -80,9 +80,10 @@ from server.constants import (
 )
 from server.openenv_light import Environment, EnvironmentMetadata
 from server.rules import active_events, demand_units, lead_window, space_left, unit_cost
-from server.scenario import Scenario, draw_scenario, validate_seed, validate_task_name
+from server.scenario import Scenario, check_seed, draw_task_scenario
 from server.stock import ProductStock
 from server.task_catalog import get_task
+from server.task_config import TaskConfig
 
 if TYPE_CHECKING:
     from server.graded_episodes import GradedEpisodes
@@ -412,6 +413,11 @@ _STAGES = (_events, _expire, _receive, _order, _demand, _sell, _liquidate, _age)
 """The day, stage by stage, in the module docstring's order."""
 
 
+def _check_reward_mode(reward_mode: str) -> None:
+    if reward_mode not in REWARD_MODES:
+        raise ValueError(f"unknown reward_mode {reward_mode!r}; allowed: {', '.join(REWARD_MODES)}")
+
+
 class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, InventoryState]):
     """Retail inventory management over a 30-day month; see the module docstring."""
 
@@ -456,18 +462,16 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
                 f"unknown reset parameter(s): {unknown}; allowed: seed, episode_id, "
                 "task_name, reward_mode"
             )
-        validate_task_name(task_name)
+        task = get_task(task_name)  # the one check of the name: the draw takes the task
         if episode_id is not None and not isinstance(episode_id, str):
             raise ValueError(f"episode_id must be a string, got {episode_id!r}")
-        if reward_mode not in REWARD_MODES:
-            raise ValueError(
-                f"unknown reward_mode {reward_mode!r}; allowed: {', '.join(REWARD_MODES)}"
-            )
-        validate_seed(seed, task_name)  # a bad seed is refused before the policy records it
+        _check_reward_mode(reward_mode)
+        if seed is not None:
+            check_seed(seed)  # a bad seed is refused before the policy records it
         if self._seed_policy is not None:
             seed = self._seed_policy(task_name, seed)
-        scenario = draw_scenario(task_name, seed, secret=self._secret)
-        return self.start_scenario(scenario, episode_id=episode_id, reward_mode=reward_mode)
+        scenario = draw_task_scenario(task, seed, secret=self._secret)
+        return self._start(scenario, task, episode_id, reward_mode)
 
     def start_scenario(
         self,
@@ -478,16 +482,18 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
     ) -> InventoryObservation:
         """Start an episode on an already drawn ``scenario`` (the grader replays hidden
         scenarios this way; agents reset by ``(task, seed)``)."""
-        if reward_mode not in REWARD_MODES:
-            raise ValueError(
-                f"unknown reward_mode {reward_mode!r}; allowed: {', '.join(REWARD_MODES)}"
-            )
+        _check_reward_mode(reward_mode)
+        return self._start(scenario, get_task(scenario.task_name), episode_id, reward_mode)
+
+    def _start(
+        self, scenario: Scenario, task: TaskConfig, episode_id: str | None, reward_mode: str
+    ) -> InventoryObservation:
+        """Start the episode of ``scenario`` (of ``task``), its arguments already checked."""
         task_name = scenario.task_name
         floor = span = 0.0
         if reward_mode == "score":
             floor, ceiling = self._score_baselines(scenario)
             span = ceiling - floor
-        task = get_task(task_name)
         starting_stock = task.published["starting_stock"]
         stock = {
             product: ProductStock(SHELF_LIFE[product] is not None, starting_stock[product])

@@ -116,21 +116,25 @@ class Scenario:
         ]
 
 
-def validate_task_name(task_name: str) -> str:
-    """Return ``task_name`` or raise ``ValueError`` naming the allowed tasks."""
-    get_task(task_name)
-    return task_name
-
-
-def validate_seed(seed: int | None, task_name: str) -> int:
-    """Resolve the default seed and reject anything but a non-negative whole number."""
-    if seed is None:
-        return get_task(task_name).default_seed
+def check_seed(seed: object) -> int:
+    """``seed`` as an ``int``, or ``ValueError`` unless it is a whole number in [0, 2**63)."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     if seed < 0 or seed >= 2**63:
         raise ValueError(f"seed must be in [0, 2**63), got {seed}")
     return int(seed)
+
+
+def resolve_seed(seed: int | None, task: TaskConfig) -> int:
+    """The seed a scenario of ``task`` is drawn with: its default for ``None``, else ``seed``
+    checked (``check_seed``)."""
+    return task.default_seed if seed is None else check_seed(seed)
+
+
+def validate_seed(seed: int | None, task_name: str) -> int:
+    """``resolve_seed`` by the task's name: ``ValueError`` for an unknown task (naming the
+    allowed ones), then for a bad seed."""
+    return resolve_seed(seed, get_task(task_name))
 
 
 def secret_tag(secret: bytes | str, task_name: str, seed: int) -> bytes:
@@ -148,8 +152,16 @@ def draw_scenario(
     the scenario cannot be derived from ``(task, seed)`` without the secret. Without one the
     draw is the public, reproducible one (unchanged bit for bit).
     """
-    task = get_task(task_name)
-    seed = validate_seed(seed, task_name)
+    return draw_task_scenario(get_task(task_name), seed, secret=secret)
+
+
+def draw_task_scenario(
+    task: TaskConfig, seed: int | None = None, *, secret: bytes | str | None = None
+) -> Scenario:
+    """``draw_scenario`` of a task already looked up (the environment's reset checks the
+    name once, before its seed policy runs)."""
+    task_name = task.name
+    seed = resolve_seed(seed, task)
     entropy = [task.seed_stream, seed]
     tag = None
     if secret is not None:
