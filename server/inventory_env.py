@@ -91,7 +91,9 @@ if TYPE_CHECKING:
 SeedPolicy = Callable[[str, "int | None"], int]
 """``(task_name, requested seed) -> seed to play``; may refuse by raising."""
 Baselines = Callable[[Scenario], "tuple[float, float]"]
-"""``scenario -> (floor, ceiling)``, for the ``score`` reward."""
+"""``scenario -> (floor, ceiling)``, the bounds of the ``score`` reward. The layer that builds
+an environment passes the grader's (``server.grader.scenario_baselines``: the server, the web
+page, the adapters): the grader plays this simulator, so the simulator cannot import it."""
 
 _TOTAL_KEYS = (
     "bought",
@@ -413,9 +415,16 @@ _STAGES = (_events, _expire, _receive, _order, _demand, _sell, _liquidate, _age)
 """The day, stage by stage, in the module docstring's order."""
 
 
-def _check_reward_mode(reward_mode: str) -> None:
+def check_reward_mode(reward_mode: str, baselines: Baselines | None) -> None:
+    """``ValueError`` for an unknown mode, or for ``score`` on an environment built without
+    ``baselines`` (refused at reset, not on the last day)."""
     if reward_mode not in REWARD_MODES:
         raise ValueError(f"unknown reward_mode {reward_mode!r}; allowed: {', '.join(REWARD_MODES)}")
+    if reward_mode == "score" and baselines is None:
+        raise ValueError(
+            "reward_mode 'score' needs the scenario's floor and ceiling: build the environment "
+            "with baselines=server.grader.scenario_baselines"
+        )
 
 
 class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, InventoryState]):
@@ -433,7 +442,7 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
     ) -> None:
         """Seams for the server: ``scenario_secret`` hides scenarios, ``seed_policy`` picks
         the seed of each reset, ``graded_episodes`` records episodes for verified grades,
-        ``baselines`` gives the ``score`` reward its floor and ceiling (default: the grader's).
+        ``baselines`` gives the ``score`` reward its floor and ceiling (without: no ``score``).
         """
         super().__init__()
         self._episode: _Episode | None = None
@@ -465,7 +474,7 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
         task = get_task(task_name)  # the one check of the name: the draw takes the task
         if episode_id is not None and not isinstance(episode_id, str):
             raise ValueError(f"episode_id must be a string, got {episode_id!r}")
-        _check_reward_mode(reward_mode)
+        check_reward_mode(reward_mode, self._baselines)
         if seed is not None:
             check_seed(seed)  # a bad seed is refused before the policy records it
         if self._seed_policy is not None:
@@ -482,7 +491,7 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
     ) -> InventoryObservation:
         """Start an episode on an already drawn ``scenario`` (the grader replays hidden
         scenarios this way; agents reset by ``(task, seed)``)."""
-        _check_reward_mode(reward_mode)
+        check_reward_mode(reward_mode, self._baselines)
         return self._start(scenario, get_task(scenario.task_name), episode_id, reward_mode)
 
     def _start(
@@ -492,7 +501,8 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
         task_name = scenario.task_name
         floor = span = 0.0
         if reward_mode == "score":
-            floor, ceiling = self._score_baselines(scenario)
+            assert self._baselines is not None  # check_reward_mode refused score without
+            floor, ceiling = self._baselines(scenario)
             span = ceiling - floor
         starting_stock = task.published["starting_stock"]
         stock = {
@@ -571,13 +581,6 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
             self._graded.finished(episode.episode_id, episode.scenario, episode.reward_mode, profit)
 
     # ----------------------------------------------------------- score reward
-    def _score_baselines(self, scenario: Scenario) -> tuple[float, float]:
-        if self._baselines is not None:
-            return self._baselines(scenario)
-        from server.grader import scenario_baselines  # late: the grader imports this module
-
-        return scenario_baselines(scenario)
-
     @staticmethod
     def _score_reward(episode: _Episode, day_profit: float) -> float:
         """This day's share of the graded score; the last day also pays ``-floor / span``,
