@@ -144,6 +144,12 @@ def price_effect(price_multiplier: float, elasticity: float) -> float:
     return price_multiplier**-elasticity
 
 
+def price_for_demand_ratio(price_multiplier: float, ratio: float, elasticity: float) -> float:
+    """The price multiplier at which expected demand is ``ratio`` times what it is at
+    ``price_multiplier``: ``price_effect`` inverted, ``m * ratio ** (-1 / elasticity)``."""
+    return price_multiplier * ratio ** (-1.0 / elasticity)
+
+
 def expected_demand(
     base: float, multiplier: float, price_multiplier: float, elasticity: float
 ) -> float:

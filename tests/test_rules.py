@@ -97,6 +97,17 @@ def test_demand_is_base_times_multipliers_times_price_effect_rounded_half_up() -
     assert rules.demand_units(0, 3.0, 0.5, 1.5) == 0
 
 
+def test_price_for_demand_ratio_inverts_the_price_effect() -> None:
+    assert rules.price_for_demand_ratio(1.0, 0.5, 1.0) == 2.0  # twice the price, half the demand
+    for price, ratio, elasticity in [(1.2, 2.5, 1.5), (0.9, 0.8, 2.0), (1.0, 3.0, 1.2)]:
+        cleared = rules.price_for_demand_ratio(price, ratio, elasticity)
+        moved = rules.price_effect(cleared, elasticity) / rules.price_effect(price, elasticity)
+        assert moved == pytest.approx(ratio)
+        assert rules.expected_demand(10, 1.0, cleared, elasticity) == pytest.approx(
+            ratio * rules.expected_demand(10, 1.0, price, elasticity)
+        )
+
+
 def test_max_price_for_units_inverts_the_demand_rule() -> None:
     # demand(m) = floor(10 m**-1 + 0.5) >= 10 exactly when m <= 10 / 9.5
     price = rules.max_price_for_units(10, 10, 1.0, 1.0)
@@ -212,6 +223,15 @@ def _restated(path: str, tree: ast.Module) -> list[str]:
             text = ast.unparse(node)
             if "first" in text and "last" in text:
                 found.append(f"{path}:{node.lineno} first <= day <= last (rules.cost_spike_*)")
+        exponent = node.right if isinstance(node, ast.BinOp) else None
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Pow)
+            and isinstance(exponent, ast.BinOp)
+            and isinstance(exponent.op, ast.Div)
+            and ast.unparse(exponent.left).lstrip("-(").rstrip(")") in ("1", "1.0")
+        ):
+            found.append(f"{path}:{node.lineno} x ** (1 / e) (rules: demand's inverse)")
     return list(dict.fromkeys(found))  # a nested expression is one place
 
 
@@ -231,9 +251,10 @@ def test_the_scan_catches_a_restated_rule() -> None:
         "weekend = day % 7 in days\n"
         "space = capacity[p] - stock.on_hand - transit\n"
         "spiked = n['first_day'] <= self.current_day <= n['last_day']\n"
+        "cleared = price * (stock / expected) ** (-1.0 / elasticity)\n"
     )
     found = _restated("x.py", restated)
-    assert len(found) == 6, found
+    assert len(found) == 7, found
     rules_source = (ROOT / "server/rules.py").read_text(encoding="utf-8")
     assert _restated("server/rules.py", ast.parse(rules_source))  # it is exempt, not clean
     assert "server/rules.py" not in {path for path, _ in _sources()}
