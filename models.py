@@ -21,6 +21,7 @@ from server.constants import (
     PRODUCTS,
 )
 from server.openenv_light import Action, Observation, State
+from server.rules import spiked_cost_multiplier as _spiked_cost_multiplier
 from server.rules import unit_cost as _unit_cost
 
 _PRODUCT_LIST = ", ".join(PRODUCTS)
@@ -335,12 +336,11 @@ class InventoryObservation(Observation):
         """What one unit of ``product`` ordered today with ``method`` costs: the cost price
         times today's announced multiplier (``cost_notices``; 1 without one) plus shipping.
         Today is ``current_day``, the day the next action is for."""
-        multiplier = 1.0
-        for notice in self.cost_notices:  # the simulator's table: the last spike drawn holds
-            if notice["product"] == product and (
-                notice["first_day"] <= self.current_day <= notice["last_day"]
-            ):
-                multiplier = float(notice["cost_multiplier"])
+        spikes = [  # in draw order, as the simulator's table reads them
+            (n["product"], n["first_day"], n["last_day"], float(n["cost_multiplier"]))
+            for n in self.cost_notices
+        ]
+        multiplier = _spiked_cost_multiplier(spikes, product, self.current_day)
         return _unit_cost(product, method, multiplier)
 
 

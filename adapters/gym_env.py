@@ -50,7 +50,7 @@ from adapters.tasks import task_names
 from models import InventoryObservation
 from server.batch_env import NO_EVENT, PERISHABLE, BatchDay, BatchInventoryEnv
 from server.constants import PRODUCTS
-from server.grader import grade
+from server.grader import grade, scenario_baselines
 from server.inventory_env import InventoryEnvironment
 
 REWARD_MODES = ("profit", "shaped", "score")
@@ -89,7 +89,7 @@ class InventoryGymEnv(gymnasium.Env[np.ndarray, np.ndarray]):
         self.observation_space = spaces.Box(
             -OBS_BOUND, OBS_BOUND, shape=(OBSERVATION_SIZE,), dtype=np.float32
         )
-        self._env = InventoryEnvironment()
+        self._env = InventoryEnvironment(baselines=scenario_baselines)
         self._observation: InventoryObservation | None = None
         self._scenario_seed = 0
 
@@ -185,7 +185,9 @@ class InventoryVectorEnv(VectorEnv):
         )
         self.action_space = batch_space(self.single_action_space, num_envs)
         self.observation_space = batch_space(self.single_observation_space, num_envs)
-        self.simulator = BatchInventoryEnv(num_envs, reward_mode=reward_mode)
+        self.simulator = BatchInventoryEnv(
+            num_envs, reward_mode=reward_mode, baselines=scenario_baselines
+        )
         self._generators: list[np.random.Generator | None] = [None] * num_envs
         self._scenario_seeds = np.zeros(num_envs, dtype=np.int64)
         shape = (num_envs, len(PRODUCTS))

@@ -21,7 +21,7 @@ from adapters.briefing import day_report, opening_text
 from adapters.tasks import task_names
 from models import InventoryAction, InventoryObservation
 from server.constants import PRICE_MULTIPLIER_MAX, PRICE_MULTIPLIER_MIN, PRODUCTS
-from server.grader import grade
+from server.grader import grade, scenario_baselines
 from server.inventory_env import InventoryEnvironment
 
 Product = Literal["electronics", "clothing", "groceries", "furniture", "toys"]
@@ -48,7 +48,7 @@ class InventoryToolEnv:
     """One store-manager episode driven by tool calls; see the module docstring."""
 
     def __init__(self) -> None:
-        self._env = InventoryEnvironment()
+        self._env = InventoryEnvironment(baselines=scenario_baselines)
         self._observation: InventoryObservation | None = None
         self._task_name = "easy"
         self._seed: int | None = None

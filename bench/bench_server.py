@@ -68,6 +68,10 @@ SERVER_ENV = {
     "GRADIO_ANALYTICS_ENABLED": "False",
     "MAX_CONCURRENT_ENVS": "100",
     "WS_PER_MESSAGE_DEFLATE": "false",
+    # One client process plays everything: lift the per-client caps against hostile clients
+    # (open HTTP episodes: a timed round starts one every 30 steps; WebSocket sessions: 64).
+    "MAX_HTTP_EPISODES_PER_CLIENT": "100000",
+    "MAX_WS_SESSIONS_PER_CLIENT": "1000",
 }
 """The same for every server; per-message deflate is off as in our server's default (``--deflate``
 turns it on for all)."""
@@ -243,11 +247,20 @@ def ws_round(player: Player, steps: int) -> list[float]:
     return times
 
 
+def _reset(client: httpx.Client, player: Player) -> str | None:
+    """``POST /reset``; the episode id (ours), none for the echo servers (openenv's own
+    stateless ``/step``). A refused reset stops the run rather than stepping without one."""
+    response = client.post("/reset", json=player.reset_data())
+    if response.status_code != 200:
+        raise RuntimeError(f"{player.name}: reset {response.status_code} {response.text[:300]}")
+    return response.json().get("episode_id")
+
+
 def http_round(player: Player, steps: int) -> list[float]:
     """Seconds per ``POST /step`` round trip over one keep-alive connection."""
     times: list[float] = []
     with httpx.Client(base_url=player.url, timeout=30) as client:
-        episode_id = client.post("/reset", json=player.reset_data()).json().get("episode_id")
+        episode_id = _reset(client, player)
         for day in range(steps):
             body: dict[str, Any] = {"action": player.action(day)}
             if episode_id:
@@ -262,9 +275,7 @@ def http_round(player: Player, steps: int) -> list[float]:
             if response.status_code != 200:
                 raise RuntimeError(f"{player.name}: {response.status_code} {response.text[:300]}")
             if (day + 1) % EPISODE_DAYS == 0:
-                episode_id = (
-                    client.post("/reset", json=player.reset_data()).json().get("episode_id")
-                )
+                episode_id = _reset(client, player)
     return times
 
 

@@ -27,6 +27,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from episode_trace import EpisodeTrace, read_traces  # noqa: E402
+from server.rules import spiked_cost_multiplier  # noqa: E402
 
 CHARTS = (
     ("profit", "Profit over the month, against the clairvoyant plan"),
@@ -69,13 +70,11 @@ def _in_transit(observation: dict[str, Any], product: str) -> int:
 def cost_multiplier(observation: dict[str, Any], product: str) -> float:
     """The unit-cost multiplier the observation's cost notices announce for orders placed on
     its decision day (1 without one), as ``InventoryObservation.unit_cost`` reads them."""
-    multiplier = 1.0
-    for notice in observation.get("cost_notices", []):
-        if notice["product"] == product and (
-            notice["first_day"] <= observation["current_day"] <= notice["last_day"]
-        ):
-            multiplier = float(notice["cost_multiplier"])
-    return multiplier
+    spikes = [
+        (n["product"], n["first_day"], n["last_day"], float(n["cost_multiplier"]))
+        for n in observation.get("cost_notices", [])
+    ]
+    return spiked_cost_multiplier(spikes, product, observation["current_day"])
 
 
 def overdue_units(observation: dict[str, Any], product: str) -> int:

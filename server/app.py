@@ -27,6 +27,7 @@ from server.catalogue_routes import register_catalogue_route
 from server.episode_routes import register_episode_routes
 from server.episode_store import EpisodeStore
 from server.graded_episodes import GradedEpisodes
+from server.grader import scenario_baselines
 from server.grader_routes import register_grader_route
 from server.guards import (
     BodySizeLimit,
@@ -69,6 +70,7 @@ def build_app(settings: ServerSettings) -> FastAPI:
             scenario_secret=None if hidden is None else hidden.secret,
             seed_policy=None if hidden is None else hidden.assign,
             graded_episodes=graded,
+            baselines=scenario_baselines,
         )
 
     application = create_app(

@@ -16,7 +16,7 @@ from server.grader_routes import grade_claimed
 from server.in_process_episode import run_episode
 from server.jobs import JOBS_BUSY, JobGate
 from server.llm_baseline import ALLOW_VAR, LLMBaseline
-from server.scenario import validate_seed, validate_task_name
+from server.scenario import validate_seed
 from server.task_catalog import task_names
 
 DEFAULT_BASELINE_AGENT = "heuristic"
@@ -83,7 +83,6 @@ def register_baseline_route(
         ),
     ) -> JSONResponse:
         try:
-            validate_task_name(task_name)
             validate_seed(seed, task_name)
             name = _baseline_agent_name(agent, baseline_agent, llm.available)
             player = None if name == LLM_AGENT else agents.make_agent(name, seed)

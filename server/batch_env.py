@@ -30,8 +30,8 @@ Observation
 Reward
     One ``reward_mode`` for the whole batch, the scalar simulator's three: ``shaped`` (the
     five signals summed), ``profit`` (``0.001 * day_profit``) or ``score`` (sums to the graded
-    unclamped score; each new scenario's floor and ceiling come from ``baselines`` or the
-    grader, a ceiling solve of about a second per uncached scenario).
+    unclamped score; each new scenario's floor and ceiling come from ``baselines``, which
+    ``score`` needs: the grader's are a ceiling solve of about a second per uncached scenario).
 
 Termination and resets
     Each ``step`` simulates one day of every episode; ``BatchDay.done[b]`` is true on an
@@ -59,7 +59,7 @@ Representation (why it is exact)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,13 +78,12 @@ from server.constants import (
     REWARD_FAILED_PURCHASE,
     REWARD_LIQUIDATION_COEF,
     REWARD_MISSED_COEF,
-    REWARD_MODES,
     REWARD_PROFIT_COEF,
     REWARD_SALES_COEF,
     SELL_PRICE,
     SHELF_LIFE,
 )
-from server.inventory_env import EpisodeStateError
+from server.inventory_env import Baselines, EpisodeStateError, check_reward_mode
 from server.rules import (
     demand_units,
     event_has_ended,
@@ -96,8 +95,6 @@ from server.rules import (
 from server.scenario import Scenario, draw_scenario
 from server.task_catalog import get_task, task_names
 from server.task_config import TaskConfig
-
-Baselines = Callable[[Scenario], "tuple[float, float]"]
 
 N_PRODUCTS = len(PRODUCTS)
 EVENTS: tuple[str, ...] = tuple(EVENT_MULTIPLIERS)
@@ -205,10 +202,7 @@ class BatchInventoryEnv:
     ) -> None:
         if size < 1:
             raise ValueError(f"size must be at least 1, got {size}")
-        if reward_mode not in REWARD_MODES:
-            raise ValueError(
-                f"unknown reward_mode {reward_mode!r}; allowed: {', '.join(REWARD_MODES)}"
-            )
+        check_reward_mode(reward_mode, baselines)
         self.size = size
         self.reward_mode = reward_mode
         self._baselines = baselines
@@ -339,7 +333,8 @@ class BatchInventoryEnv:
             self.episode_tasks[row] = scenario.task_name
             self.seeds[row] = scenario.seed
             if self.reward_mode == "score":
-                floor, ceiling = self._score_baselines(scenario)
+                assert self._baselines is not None  # check_reward_mode refused score without
+                floor, ceiling = self._baselines(scenario)
                 self.score_floor[row], self.score_span[row] = floor, ceiling - floor
         self.day[rows] = 0
         self._in_transit[:, rows] = 0
@@ -385,13 +380,6 @@ class BatchInventoryEnv:
             self._late_arrivals = np.pad(self._late_arrivals, extra)
             self._late_promised = np.pad(self._late_promised, extra)
             self._horizon = horizon
-
-    def _score_baselines(self, scenario: Scenario) -> tuple[float, float]:
-        if self._baselines is not None:
-            return self._baselines(scenario)
-        from server.grader import scenario_baselines  # late, as the scalar simulator does
-
-        return scenario_baselines(scenario)
 
     # ------------------------------------------------------------------- step
     def step(

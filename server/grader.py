@@ -38,7 +38,7 @@ from server.clairvoyant import plan_actions
 from server.constants import TASK_NAMES
 from server.in_process_episode import run_episode
 from server.known_ceilings import known_ceiling, scipy_available
-from server.scenario import Scenario, validate_seed
+from server.scenario import Scenario, resolve_seed
 from server.task_catalog import get_task
 
 CACHE_SIZE = 256
@@ -68,7 +68,7 @@ _key_locks: dict[_CacheKey, threading.Lock] = {}
 def _key(task_name: str, seed: int | None) -> tuple[str, int, str]:
     """``(task, seed, task file digest)``: a task file changed in process is solved anew."""
     task = get_task(task_name)
-    return task_name, validate_seed(seed, task_name), task.digest
+    return task_name, resolve_seed(seed, task), task.digest
 
 
 def _scenario_key(scenario: Scenario) -> _CacheKey:

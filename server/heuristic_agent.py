@@ -62,12 +62,15 @@ from server.constants import (
     SHELF_LIFE,
 )
 from server.rules import (
+    CostSpike,
     active_events,
     day_multiplier,
     demand_units_grid,
     expected_demand,
     lead_window,
     price_effect,
+    price_for_demand_ratio,
+    spiked_cost_multiplier,
 )
 from server.rules import unit_cost as _unit_cost
 from server.shift_belief import ShiftBelief
@@ -150,7 +153,7 @@ class HeuristicAgent:
         self._observed_sum: dict[str, float] = {}
         self._observed_days = 0
         self._shifts: dict[str, ShiftBelief] = {}
-        self._cost_multiplier: dict[tuple[str, int], float] = {}
+        self._cost_spikes: list[CostSpike] = []
         self._disrupted_until: dict[str, int] = {}
 
     # ---------------------------------------------------------------- protocol
@@ -159,7 +162,7 @@ class HeuristicAgent:
         self._config = self._given_config or get_task(task_name).published
         self._observed_sum = dict.fromkeys(PRODUCTS, 0.0)
         self._observed_days = 0
-        self._cost_multiplier = {}
+        self._cost_spikes = []
         self._disrupted_until = {}
         rule = self._config.get("demand_shift")
         self._shifts = {}
@@ -218,10 +221,10 @@ class HeuristicAgent:
     def _read_supplier_news(self, observation: InventoryObservation) -> None:
         """Announced cost changes per (product, order day); products whose shipments are
         overdue are taken as disrupted for the longest window the published rule allows."""
-        self._cost_multiplier = {}
-        for notice in observation.cost_notices:  # the simulator's order: the last one holds
-            for day in range(int(notice["first_day"]), int(notice["last_day"]) + 1):
-                self._cost_multiplier[notice["product"], day] = float(notice["cost_multiplier"])
+        self._cost_spikes = [  # in the simulator's order: where two overlap, the last holds
+            (n["product"], int(n["first_day"]), int(n["last_day"]), float(n["cost_multiplier"]))
+            for n in observation.cost_notices
+        ]
         rule = self._config.get("supplier_disruption")
         if not rule:
             return
@@ -246,7 +249,7 @@ class HeuristicAgent:
 
     def _unit_cost_on(self, product: str, method: str, order_day: int) -> float:
         """Unit cost of an order placed on ``order_day``, announced cost changes included."""
-        multiplier = self._cost_multiplier.get((product, order_day), 1.0)
+        multiplier = spiked_cost_multiplier(self._cost_spikes, product, order_day)
         return _unit_cost(product, method, multiplier)
 
     def _shift(self, product: str, day: int) -> float:
@@ -399,7 +402,7 @@ class HeuristicAgent:
         expected = sum(demand.values())
         if expected <= 0 or stock <= expected:
             return price
-        cleared = price * (stock / expected) ** (-1.0 / elasticity)
+        cleared = price_for_demand_ratio(price, stock / expected, elasticity)
         return round(max(PRICE_MULTIPLIER_MIN, min(price, cleared)), 2)
 
     # ---------------------------------------------------------------- orders

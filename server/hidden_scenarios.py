@@ -20,7 +20,7 @@ import secrets
 import threading
 
 from server.inventory_env import EpisodeStateError
-from server.scenario import validate_seed
+from server.scenario import check_seed
 
 MIN_SECRET_CHARS = 16
 DEFAULT_MAX_HIDDEN_SEEDS = 65536
@@ -60,7 +60,7 @@ class HiddenScenarios:
         time ``(task_name, seed)`` is asked for; ``ScenarioReplayError`` after that."""
         if seed is None:
             return secrets.randbelow(SEED_SPACE)
-        seed = validate_seed(seed, task_name)
+        seed = check_seed(seed)
         key = (task_name, seed)
         with self._lock:
             if key in self._played:

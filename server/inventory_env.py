@@ -80,9 +80,10 @@ from server.constants import (
 )
 from server.openenv_light import Environment, EnvironmentMetadata
 from server.rules import active_events, demand_units, lead_window, space_left, unit_cost
-from server.scenario import Scenario, draw_scenario, validate_seed, validate_task_name
+from server.scenario import Scenario, check_seed, draw_task_scenario
 from server.stock import ProductStock
 from server.task_catalog import get_task
+from server.task_config import TaskConfig
 
 if TYPE_CHECKING:
     from server.graded_episodes import GradedEpisodes
@@ -90,7 +91,9 @@ if TYPE_CHECKING:
 SeedPolicy = Callable[[str, "int | None"], int]
 """``(task_name, requested seed) -> seed to play``; may refuse by raising."""
 Baselines = Callable[[Scenario], "tuple[float, float]"]
-"""``scenario -> (floor, ceiling)``, for the ``score`` reward."""
+"""``scenario -> (floor, ceiling)``, the bounds of the ``score`` reward. The layer that builds
+an environment passes the grader's (``server.grader.scenario_baselines``: the server, the web
+page, the adapters): the grader plays this simulator, so the simulator cannot import it."""
 
 _TOTAL_KEYS = (
     "bought",
@@ -412,6 +415,18 @@ _STAGES = (_events, _expire, _receive, _order, _demand, _sell, _liquidate, _age)
 """The day, stage by stage, in the module docstring's order."""
 
 
+def check_reward_mode(reward_mode: str, baselines: Baselines | None) -> None:
+    """``ValueError`` for an unknown mode, or for ``score`` on an environment built without
+    ``baselines`` (refused at reset, not on the last day)."""
+    if reward_mode not in REWARD_MODES:
+        raise ValueError(f"unknown reward_mode {reward_mode!r}; allowed: {', '.join(REWARD_MODES)}")
+    if reward_mode == "score" and baselines is None:
+        raise ValueError(
+            "reward_mode 'score' needs the scenario's floor and ceiling: build the environment "
+            "with baselines=server.grader.scenario_baselines"
+        )
+
+
 class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, InventoryState]):
     """Retail inventory management over a 30-day month; see the module docstring."""
 
@@ -427,7 +442,7 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
     ) -> None:
         """Seams for the server: ``scenario_secret`` hides scenarios, ``seed_policy`` picks
         the seed of each reset, ``graded_episodes`` records episodes for verified grades,
-        ``baselines`` gives the ``score`` reward its floor and ceiling (default: the grader's).
+        ``baselines`` gives the ``score`` reward its floor and ceiling (without: no ``score``).
         """
         super().__init__()
         self._episode: _Episode | None = None
@@ -456,18 +471,16 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
                 f"unknown reset parameter(s): {unknown}; allowed: seed, episode_id, "
                 "task_name, reward_mode"
             )
-        validate_task_name(task_name)
+        task = get_task(task_name)  # the one check of the name: the draw takes the task
         if episode_id is not None and not isinstance(episode_id, str):
             raise ValueError(f"episode_id must be a string, got {episode_id!r}")
-        if reward_mode not in REWARD_MODES:
-            raise ValueError(
-                f"unknown reward_mode {reward_mode!r}; allowed: {', '.join(REWARD_MODES)}"
-            )
-        validate_seed(seed, task_name)  # a bad seed is refused before the policy records it
+        check_reward_mode(reward_mode, self._baselines)
+        if seed is not None:
+            check_seed(seed)  # a bad seed is refused before the policy records it
         if self._seed_policy is not None:
             seed = self._seed_policy(task_name, seed)
-        scenario = draw_scenario(task_name, seed, secret=self._secret)
-        return self.start_scenario(scenario, episode_id=episode_id, reward_mode=reward_mode)
+        scenario = draw_task_scenario(task, seed, secret=self._secret)
+        return self._start(scenario, task, episode_id, reward_mode)
 
     def start_scenario(
         self,
@@ -478,16 +491,19 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
     ) -> InventoryObservation:
         """Start an episode on an already drawn ``scenario`` (the grader replays hidden
         scenarios this way; agents reset by ``(task, seed)``)."""
-        if reward_mode not in REWARD_MODES:
-            raise ValueError(
-                f"unknown reward_mode {reward_mode!r}; allowed: {', '.join(REWARD_MODES)}"
-            )
+        check_reward_mode(reward_mode, self._baselines)
+        return self._start(scenario, get_task(scenario.task_name), episode_id, reward_mode)
+
+    def _start(
+        self, scenario: Scenario, task: TaskConfig, episode_id: str | None, reward_mode: str
+    ) -> InventoryObservation:
+        """Start the episode of ``scenario`` (of ``task``), its arguments already checked."""
         task_name = scenario.task_name
         floor = span = 0.0
         if reward_mode == "score":
-            floor, ceiling = self._score_baselines(scenario)
+            assert self._baselines is not None  # check_reward_mode refused score without
+            floor, ceiling = self._baselines(scenario)
             span = ceiling - floor
-        task = get_task(task_name)
         starting_stock = task.published["starting_stock"]
         stock = {
             product: ProductStock(SHELF_LIFE[product] is not None, starting_stock[product])
@@ -565,13 +581,6 @@ class InventoryEnvironment(Environment[InventoryAction, InventoryObservation, In
             self._graded.finished(episode.episode_id, episode.scenario, episode.reward_mode, profit)
 
     # ----------------------------------------------------------- score reward
-    def _score_baselines(self, scenario: Scenario) -> tuple[float, float]:
-        if self._baselines is not None:
-            return self._baselines(scenario)
-        from server.grader import scenario_baselines  # late: the grader imports this module
-
-        return scenario_baselines(scenario)
-
     @staticmethod
     def _score_reward(episode: _Episode, day_profit: float) -> float:
         """This day's share of the graded score; the last day also pays ``-floor / span``,

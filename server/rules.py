@@ -52,6 +52,32 @@ def unit_cost(product: str, method: str, cost_multiplier: float = 1.0) -> float:
     return COST_PRICE[product] * cost_multiplier + SHIPPING_COST_PER_UNIT[method]
 
 
+CostSpike = tuple[str, int, int, float]
+"""A supplier cost spike: ``(product, first day, last day, factor)``, both days included."""
+
+
+def cost_spike_in_force(first_day: int, last_day: int, day: int) -> bool:
+    """Does a spike over ``first_day..last_day`` (inclusive) price the orders placed on
+    ``day``? The simulator's cost table and the observation's ``unit_cost`` both ask this."""
+    return first_day <= day <= last_day
+
+
+def cost_spike_announced(first_day: int, last_day: int, day: int, notice_days: int) -> bool:
+    """Is a spike shown to an agent deciding ``day``: from ``notice_days`` before its first
+    day until its last."""
+    return cost_spike_in_force(first_day - notice_days, last_day, day)
+
+
+def spiked_cost_multiplier(spikes: Iterable[CostSpike], product: str, day: int) -> float:
+    """The cost multiplier of ``product`` ordered on ``day``: the factor of the last of
+    ``spikes`` (in draw order) in force that day, 1.0 under none."""
+    multiplier = 1.0
+    for spiked, first_day, last_day, factor in spikes:
+        if spiked == product and cost_spike_in_force(first_day, last_day, day):
+            multiplier = factor
+    return multiplier
+
+
 # --------------------------------------------------------------------------- warehouse
 
 
@@ -116,6 +142,12 @@ def day_multiplier(
 def price_effect(price_multiplier: float, elasticity: float) -> float:
     """Constant-elasticity demand: a price multiplier scales demand by ``m ** -elasticity``."""
     return price_multiplier**-elasticity
+
+
+def price_for_demand_ratio(price_multiplier: float, ratio: float, elasticity: float) -> float:
+    """The price multiplier at which expected demand is ``ratio`` times what it is at
+    ``price_multiplier``: ``price_effect`` inverted, ``m * ratio ** (-1 / elasticity)``."""
+    return price_multiplier * ratio ** (-1.0 / elasticity)
 
 
 def expected_demand(

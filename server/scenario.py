@@ -16,7 +16,14 @@ from functools import cache, cached_property
 import numpy as np
 
 from server.constants import DELIVERY_METHODS, EPISODE_DAYS, PRODUCTS
-from server.rules import active_events, day_multiplier, lead_window
+from server.rules import (
+    CostSpike,
+    active_events,
+    cost_spike_announced,
+    day_multiplier,
+    lead_window,
+    spiked_cost_multiplier,
+)
 from server.task_catalog import get_task
 from server.task_config import (
     CostSpikes,
@@ -56,8 +63,8 @@ class Scenario:
     shipping); ``None``: all 1."""
     disruptions: tuple[tuple[str, int, int, int], ...] = ()
     """The drawn disruptions: ``(product, first day, last day, extra days)``."""
-    cost_spikes: tuple[tuple[str, int, int, float], ...] = ()
-    """The drawn cost spikes: ``(product, first day, last day, factor)``."""
+    cost_spikes: tuple[CostSpike, ...] = ()
+    """The drawn cost spikes: ``(product, first day, last day, factor)``, in draw order."""
     cost_notice_days: int = 0
     """Days before its first day a cost spike appears in the observation's ``cost_notices``."""
     events: tuple[tuple[str, int, float], ...] = ()
@@ -105,25 +112,29 @@ class Scenario:
         return [
             {"product": product, "first_day": first, "last_day": last, "cost_multiplier": factor}
             for product, first, last, factor in self.cost_spikes
-            if first - self.cost_notice_days <= day <= last
+            if cost_spike_announced(first, last, day, self.cost_notice_days)
         ]
 
 
-def validate_task_name(task_name: str) -> str:
-    """Return ``task_name`` or raise ``ValueError`` naming the allowed tasks."""
-    get_task(task_name)
-    return task_name
-
-
-def validate_seed(seed: int | None, task_name: str) -> int:
-    """Resolve the default seed and reject anything but a non-negative whole number."""
-    if seed is None:
-        return get_task(task_name).default_seed
+def check_seed(seed: object) -> int:
+    """``seed`` as an ``int``, or ``ValueError`` unless it is a whole number in [0, 2**63)."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     if seed < 0 or seed >= 2**63:
         raise ValueError(f"seed must be in [0, 2**63), got {seed}")
     return int(seed)
+
+
+def resolve_seed(seed: int | None, task: TaskConfig) -> int:
+    """The seed a scenario of ``task`` is drawn with: its default for ``None``, else ``seed``
+    checked (``check_seed``)."""
+    return task.default_seed if seed is None else check_seed(seed)
+
+
+def validate_seed(seed: int | None, task_name: str) -> int:
+    """``resolve_seed`` by the task's name: ``ValueError`` for an unknown task (naming the
+    allowed ones), then for a bad seed."""
+    return resolve_seed(seed, get_task(task_name))
 
 
 def secret_tag(secret: bytes | str, task_name: str, seed: int) -> bytes:
@@ -141,8 +152,16 @@ def draw_scenario(
     the scenario cannot be derived from ``(task, seed)`` without the secret. Without one the
     draw is the public, reproducible one (unchanged bit for bit).
     """
-    task = get_task(task_name)
-    seed = validate_seed(seed, task_name)
+    return draw_task_scenario(get_task(task_name), seed, secret=secret)
+
+
+def draw_task_scenario(
+    task: TaskConfig, seed: int | None = None, *, secret: bytes | str | None = None
+) -> Scenario:
+    """``draw_scenario`` of a task already looked up (the environment's reset checks the
+    name once, before its seed policy runs)."""
+    task_name = task.name
+    seed = resolve_seed(seed, task)
     entropy = [task.seed_stream, seed]
     tag = None
     if secret is not None:
@@ -168,7 +187,7 @@ def draw_scenario(
     if task.supplier_disruption is not None:
         delay, lost, disruptions = _disrupted(task.supplier_disruption, rng)
     costs = None
-    spikes: tuple[tuple[str, int, int, float], ...] = ()
+    spikes: tuple[CostSpike, ...] = ()
     if task.cost_spikes is not None:
         costs, spikes = _cost_spikes(task.cost_spikes, rng)
     events = tuple((name, start, 1.0) for name, start in task.events.items())
@@ -256,24 +275,33 @@ def _disrupted(
 
 def _cost_spikes(
     rule: CostSpikes, rng: np.random.Generator
-) -> tuple[np.ndarray, tuple[tuple[str, int, int, float], ...]]:
-    """The ``[day, product]`` unit-cost multiplier table of the cost spikes; where two spikes
-    of a product overlap, the later drawn one holds."""
+) -> tuple[np.ndarray, tuple[CostSpike, ...]]:
+    """The drawn spikes and their ``[day, product]`` unit-cost multiplier table (where two
+    spikes of a product overlap, the later drawn one holds: ``rules.spiked_cost_multiplier``,
+    which the observation's ``unit_cost`` also asks)."""
     products = rng.integers(0, len(PRODUCTS), size=rule.count)
     starts = rng.integers(rule.first_day, rule.last_day + 1, size=rule.count)
     lengths = rng.integers(rule.length[0], rule.length[1] + 1, size=rule.count)
     picks = rng.integers(0, len(rule.factors), size=rule.count)
-    table = np.ones((EPISODE_DAYS, len(PRODUCTS)))
-    spikes = []
-    for index, first, length, pick in zip(
-        products.tolist(), starts.tolist(), lengths.tolist(), picks.tolist(), strict=True
-    ):
-        last = min(first + length - 1, EPISODE_DAYS - 1)
-        factor = float(rule.factors[pick])
-        table[first : last + 1, index] = factor
-        spikes.append((PRODUCTS[index], first, last, factor))
+    spikes = tuple(
+        (
+            PRODUCTS[index],
+            first,
+            min(first + length - 1, EPISODE_DAYS - 1),
+            float(rule.factors[pick]),
+        )
+        for index, first, length, pick in zip(
+            products.tolist(), starts.tolist(), lengths.tolist(), picks.tolist(), strict=True
+        )
+    )
+    table = np.array(
+        [
+            [spiked_cost_multiplier(spikes, product, day) for product in PRODUCTS]
+            for day in range(EPISODE_DAYS)
+        ]
+    )
     table.setflags(write=False)
-    return table, tuple(spikes)
+    return table, spikes
 
 
 def demand_multiplier_table(task_name: str) -> np.ndarray:

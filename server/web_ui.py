@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from models import InventoryAction
 from server.constants import DELIVERY_METHODS, REWARD_MODES, TASK_NAMES
+from server.grader import scenario_baselines
 from server.inventory_env import EpisodeStateError, InventoryEnvironment
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -144,7 +145,8 @@ def gradio_builder(
     readme = readme_body(README.read_text(encoding="utf-8")) if README.exists() else ""
 
     def reset(task: str, seed: float | None, mode: str, env: Any) -> tuple[Any, str, Any]:
-        env = env if isinstance(env, InventoryEnvironment) else InventoryEnvironment()
+        if not isinstance(env, InventoryEnvironment):
+            env = InventoryEnvironment(baselines=scenario_baselines)
         try:
             observation = env.reset(
                 task_name=task, seed=None if seed is None else int(seed), reward_mode=mode

@@ -146,6 +146,24 @@ def test_vector_entry_points() -> None:
     assert isinstance(synced, SyncVectorEnv)
 
 
+def test_the_vector_env_pays_the_score_reward_with_the_graders_baselines() -> None:
+    """The adapter gives the batch simulator the grader's floor and ceiling (the simulator
+    takes them injected): each episode's rewards sum to its graded, unclamped score."""
+    vector = InventoryVectorEnv(2, task="easy", reward_mode="score")
+    _, infos = vector.reset(seed=9)
+    assert list(infos["scenario_seed"]) == [9, 10]
+    totals = np.zeros(2)
+    for day, action in enumerate(random_actions(3)):
+        _, rewards, terminated, _, infos = vector.step(np.stack([action, -action]))
+        totals += rewards
+        assert terminated.all() == (day == 29)
+    for row, seed in enumerate((9, 10)):
+        expected = grade("easy", float(infos["profit"][row]), seed=seed)["unclamped_score"]
+        assert totals[row] == pytest.approx(expected, abs=1e-9)
+    assert totals[0] != pytest.approx(totals[1])  # two episodes, two scores
+    vector.close()
+
+
 INFO_KEYS = ("task", "scenario_seed", "day", "profit", "rejected_orders")
 
 

@@ -179,6 +179,20 @@ def test_every_task_in_one_batch_matches_the_scalar_simulator(reward_mode, polic
         assert all(count > 0 for count in counts), counts
 
 
+def test_the_score_reward_needs_baselines_injected() -> None:
+    """The simulators cannot import the grader (it plays them): ``score`` without baselines is
+    refused up front, by the scalar reset and by the batch's constructor."""
+    with pytest.raises(ValueError, match="baselines=server.grader.scenario_baselines"):
+        BatchInventoryEnv(2, reward_mode="score")
+    asked: list[tuple[str, int | None]] = []
+    env = InventoryEnvironment(seed_policy=lambda task, seed: asked.append((task, seed)) or 1)
+    with pytest.raises(ValueError, match="baselines=server.grader.scenario_baselines"):
+        env.reset(task_name="easy", seed=4, reward_mode="score")
+    assert asked == []  # refused before the seed policy saw the reset
+    assert env.reset(task_name="easy", seed=4, reward_mode="profit").current_day == 0
+    assert asked == [("easy", 4)]
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     task=st.sampled_from(task_names()),

@@ -207,9 +207,9 @@ def test_mcp_tools_are_listed_over_http(server_url: str) -> None:
 # ------------------------------------------------------------------------ score reward mode
 def test_score_rewards_sum_to_the_graders_score() -> None:
     """openenv's validation reads the summed rewards: in ``score`` mode they are the grade."""
-    from server.grader import clairvoyant_plan, grade
+    from server.grader import clairvoyant_plan, grade, scenario_baselines
 
-    env = InventoryEnvironment()
+    env = InventoryEnvironment(baselines=scenario_baselines)
     env.reset(task_name="easy", seed=1001, reward_mode="score")
     rewards = [env.step(action).reward for action in clairvoyant_plan("easy", 1001)]
     profit = env.state.cash - env.state.starting_cash

@@ -40,6 +40,17 @@ def test_unit_cost_is_cost_times_multiplier_plus_shipping() -> None:
     assert rules.shipping_cost("medium") == 5.0
 
 
+def test_a_cost_spike_prices_its_days_and_is_shown_from_its_notice() -> None:
+    assert [d for d in range(10) if rules.cost_spike_in_force(3, 5, d)] == [3, 4, 5]
+    assert [d for d in range(10) if rules.cost_spike_announced(3, 5, d, 2)] == [1, 2, 3, 4, 5]
+    spikes = [("toys", 3, 8, 1.5), ("toys", 6, 9, 2.0), ("groceries", 0, 29, 1.2)]
+    toys = [rules.spiked_cost_multiplier(spikes, "toys", d) for d in range(2, 11)]
+    # the later drawn spike holds where the two overlap (days 6-8)
+    assert toys == [1.0, 1.5, 1.5, 1.5, 2.0, 2.0, 2.0, 2.0, 1.0]
+    assert rules.spiked_cost_multiplier(spikes, "electronics", 4) == 1.0
+    assert rules.spiked_cost_multiplier([], "toys", 4) == 1.0
+
+
 def test_space_left_counts_stock_and_units_in_transit() -> None:
     assert rules.space_left(100, 30, 25) == 45
     assert rules.space_left(50, 50, 0) == 0
@@ -84,6 +95,17 @@ def test_demand_is_base_times_multipliers_times_price_effect_rounded_half_up() -
     assert rules.demand_units(5, 0.5, 1.0, 1.0) == 3  # 2.5 rounds up
     assert rules.demand_units(3, 0.5, 1.0, 1.0) == 2  # 1.5 rounds up
     assert rules.demand_units(0, 3.0, 0.5, 1.5) == 0
+
+
+def test_price_for_demand_ratio_inverts_the_price_effect() -> None:
+    assert rules.price_for_demand_ratio(1.0, 0.5, 1.0) == 2.0  # twice the price, half the demand
+    for price, ratio, elasticity in [(1.2, 2.5, 1.5), (0.9, 0.8, 2.0), (1.0, 3.0, 1.2)]:
+        cleared = rules.price_for_demand_ratio(price, ratio, elasticity)
+        moved = rules.price_effect(cleared, elasticity) / rules.price_effect(price, elasticity)
+        assert moved == pytest.approx(ratio)
+        assert rules.expected_demand(10, 1.0, cleared, elasticity) == pytest.approx(
+            ratio * rules.expected_demand(10, 1.0, price, elasticity)
+        )
 
 
 def test_max_price_for_units_inverts_the_demand_rule() -> None:
@@ -197,6 +219,19 @@ def _restated(path: str, tree: ast.Module) -> list[str]:
             text = ast.unparse(node)
             if isinstance(node.op, ast.Sub) and "capacity" in text and "on_hand" in text:
                 found.append(f"{path}:{node.lineno} capacity - on hand (rules.space_left)")
+        if isinstance(node, ast.Compare) and len(node.ops) == 2:
+            text = ast.unparse(node)
+            if "first" in text and "last" in text:
+                found.append(f"{path}:{node.lineno} first <= day <= last (rules.cost_spike_*)")
+        exponent = node.right if isinstance(node, ast.BinOp) else None
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Pow)
+            and isinstance(exponent, ast.BinOp)
+            and isinstance(exponent.op, ast.Div)
+            and ast.unparse(exponent.left).lstrip("-(").rstrip(")") in ("1", "1.0")
+        ):
+            found.append(f"{path}:{node.lineno} x ** (1 / e) (rules: demand's inverse)")
     return list(dict.fromkeys(found))  # a nested expression is one place
 
 
@@ -215,9 +250,11 @@ def test_the_scan_catches_a_restated_rule() -> None:
         "wanted = base * price ** -elasticity\n"
         "weekend = day % 7 in days\n"
         "space = capacity[p] - stock.on_hand - transit\n"
+        "spiked = n['first_day'] <= self.current_day <= n['last_day']\n"
+        "cleared = price * (stock / expected) ** (-1.0 / elasticity)\n"
     )
     found = _restated("x.py", restated)
-    assert len(found) == 5, found
+    assert len(found) == 7, found
     rules_source = (ROOT / "server/rules.py").read_text(encoding="utf-8")
     assert _restated("server/rules.py", ast.parse(rules_source))  # it is exempt, not clean
     assert "server/rules.py" not in {path for path, _ in _sources()}

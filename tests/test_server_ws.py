@@ -150,3 +150,26 @@ def test_an_oversized_frame_closes_with_message_too_big(server_url: str) -> None
                 raise AssertionError("a 2 MiB frame was accepted (MAX_WS_MESSAGE_BYTES is 1 MiB)")
 
     asyncio.run(scenario())
+
+
+def test_a_websocket_session_plays_the_score_reward(server_url: str) -> None:
+    """The server builds its sessions with the grader's floor and ceiling (injected into the
+    simulator): a month's score rewards sum to the grader's unclamped score of its profit."""
+    from server.grader import grade
+
+    async def play() -> tuple[float, dict[str, Any]]:
+        async with websockets.connect(_ws_url(server_url)) as ws:
+            reset = {"task_name": "easy", "seed": 21, "reward_mode": "score"}
+            frame = await _ask(ws, {"type": "reset", "data": reset})
+            assert frame["type"] == "observation", frame
+            total = 0.0
+            for action in _actions(21):
+                frame = await _ask(ws, {"type": "step", "data": action})
+                total += frame["data"]["reward"]
+            return total, frame["data"]
+
+    total, last = asyncio.run(play())
+    assert last["done"] is True
+    profit = last["observation"]["total_profit"]
+    assert abs(total - grade("easy", profit, seed=21)["unclamped_score"]) < 1e-9
+    assert total != 0.0  # not the passive floor's zero: the check has something to match
