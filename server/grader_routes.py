@@ -8,7 +8,6 @@ through ``server.jobs.JobGate``; a grade whose baselines are cached is answered 
 from __future__ import annotations
 
 import math
-import sys
 from typing import Annotated, Any
 
 from fastapi import Body, FastAPI, HTTPException, Query, Request
@@ -21,6 +20,7 @@ from server.graded_episodes import (
     GradedEpisodes,
     UnknownGradedEpisodeError,
 )
+from server.grader import grade, grade_scenario, is_cached, scenario_is_cached
 from server.guards import BODY_TOO_LARGE
 from server.jobs import JOBS_BUSY, JobGate
 from server.scenario import validate_seed
@@ -76,28 +76,20 @@ def _checked_grade_inputs(task_name: str | None, profit: Any, seed: int | None) 
 
 
 def has_cached_baselines(task_name: str, seed: int | None) -> bool:
-    """Whether grading ``(task_name, seed)`` is a cache hit. Before the first grade the grader
-    is not even imported (it pulls in scipy, seconds of work that must not run on the event
-    loop): nothing is cached then."""
-    grader = sys.modules.get("server.grader")
-    return grader is not None and grader.is_cached(task_name, seed)
+    """Whether grading ``(task_name, seed)`` is a cache hit (answered without the job queue)."""
+    return is_cached(task_name, seed)
 
 
 def _scenario_cached(scenario: Any) -> bool:
-    grader = sys.modules.get("server.grader")
-    return grader is not None and grader.scenario_is_cached(scenario)
+    return scenario_is_cached(scenario)
 
 
 def grade_claimed(task_name: str, agent_profit: float, seed: int | None) -> dict[str, Any]:
-    from server.grader import grade  # imported late: the grader pulls in scipy
-
     return grade(task_name, agent_profit, seed=seed)
 
 
 def _grade_played(record: Any) -> dict[str, Any]:
     """The grade of an episode the server played, from the profit it booked."""
-    from server.grader import grade_scenario
-
     result = grade_scenario(record.scenario, record.profit)
     return {
         **result,

@@ -15,7 +15,7 @@ from functools import cache, cached_property
 
 import numpy as np
 
-from server.constants import DELIVERY_METHODS, EPISODE_DAYS, PRODUCTS
+from server.constants import DELIVERY_METHODS, EPISODE_DAYS, MAX_SEED, PRODUCTS
 from server.rules import (
     CostSpike,
     active_events,
@@ -117,10 +117,10 @@ class Scenario:
 
 
 def check_seed(seed: object) -> int:
-    """``seed`` as an ``int``, or ``ValueError`` unless it is a whole number in [0, 2**63)."""
+    """``seed`` as an ``int``, or ``ValueError`` unless it is a whole number in [0, MAX_SEED]."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    if seed < 0 or seed >= 2**63:
+    if seed < 0 or seed > MAX_SEED:
         raise ValueError(f"seed must be in [0, 2**63), got {seed}")
     return int(seed)
 
