@@ -13,9 +13,10 @@ import re
 import sys
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -54,7 +55,33 @@ class Batch(BaseModel):
     days_left: StrictInt | None = Field(default=None, ge=0)
 
 
-class DemandShift(BaseModel):
+def _factors_in_range(value: tuple[float, ...]) -> tuple[float, ...]:
+    """Multipliers drawn by a rule: each in (0, 10], no booleans."""
+    if any(isinstance(f, bool) or not 0 < f <= 10 for f in value):
+        raise ValueError(f"every factor must be in (0, 10], got {list(value)}")
+    return value
+
+
+Factors = Annotated[
+    tuple[float, ...], Field(min_length=1, max_length=20), AfterValidator(_factors_in_range)
+]
+"""The ``factors`` of a drawn rule: 1-20 numbers in (0, 10]."""
+
+
+class _DayWindowRule(BaseModel):
+    """A rule drawn on days ``first_day..last_day``: frozen, no unknown fields, days in order."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @model_validator(mode="after")
+    def _ordered_days(self) -> _DayWindowRule:
+        first, last = self.first_day, self.last_day  # type: ignore[attr-defined]
+        if first > last:
+            raise ValueError(f"first_day {first} is after last_day {last}")
+        return self
+
+
+class DemandShift(_DayWindowRule):
     """An unannounced change of each product's demand level, drawn at reset.
 
     For each product (in product order) a shift day is drawn uniform on
@@ -63,24 +90,9 @@ class DemandShift(BaseModel):
     ``GET /tasks``) and their sales, never the drawn days or factors.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     first_day: StrictInt = Field(ge=1, le=EPISODE_DAYS - 1)
     last_day: StrictInt = Field(ge=1, le=EPISODE_DAYS - 1)
-    factors: tuple[float, ...] = Field(min_length=1, max_length=20)
-
-    @field_validator("factors")
-    @classmethod
-    def _positive_factors(cls, value: tuple[float, ...]) -> tuple[float, ...]:
-        if any(isinstance(f, bool) or not 0 < f <= 10 for f in value):
-            raise ValueError(f"every factor must be in (0, 10], got {list(value)}")
-        return value
-
-    @model_validator(mode="after")
-    def _ordered_days(self) -> DemandShift:
-        if self.first_day > self.last_day:
-            raise ValueError(f"first_day {self.first_day} is after last_day {self.last_day}")
-        return self
+    factors: Factors
 
 
 def _day_range(value: tuple[int, int], name: str, low: int, high: int) -> tuple[int, int]:
@@ -91,7 +103,7 @@ def _day_range(value: tuple[int, int], name: str, low: int, high: int) -> tuple[
     return value
 
 
-class SupplierDisruption(BaseModel):
+class SupplierDisruption(_DayWindowRule):
     """Supplier trouble on some products, unannounced, drawn at reset.
 
     ``products`` distinct products are hit. For each, a window of ``length`` days (drawn on
@@ -101,8 +113,6 @@ class SupplierDisruption(BaseModel):
     day is lost outright with probability ``loss_chance`` (paid, never delivered). The exact
     draw order is in ``docs/tasks.md``.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     products: StrictInt = Field(ge=1, le=len(PRODUCTS))
     first_day: StrictInt = Field(ge=0, le=EPISODE_DAYS - 1)
@@ -128,14 +138,8 @@ class SupplierDisruption(BaseModel):
             raise ValueError(f"must be a number, got {value!r}")
         return float(value)
 
-    @model_validator(mode="after")
-    def _ordered_days(self) -> SupplierDisruption:
-        if self.first_day > self.last_day:
-            raise ValueError(f"first_day {self.first_day} is after last_day {self.last_day}")
-        return self
 
-
-class CostSpikes(BaseModel):
+class CostSpikes(_DayWindowRule):
     """Announced rises of a product's unit cost, drawn at reset.
 
     ``count`` spikes, each on a product drawn uniformly (repeats allowed), starting on a day
@@ -146,32 +150,17 @@ class CostSpikes(BaseModel):
     ``cost_notices`` from ``notice_days`` days before it starts until it ends.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     count: StrictInt = Field(ge=1, le=20)
     first_day: StrictInt = Field(ge=0, le=EPISODE_DAYS - 1)
     last_day: StrictInt = Field(ge=0, le=EPISODE_DAYS - 1)
     length: tuple[StrictInt, StrictInt]
-    factors: tuple[float, ...] = Field(min_length=1, max_length=20)
+    factors: Factors
     notice_days: StrictInt = Field(ge=0, le=EPISODE_DAYS)
 
     @field_validator("length")
     @classmethod
     def _length_range(cls, value: tuple[int, int]) -> tuple[int, int]:
         return _day_range(value, "length", 1, EPISODE_DAYS)
-
-    @field_validator("factors")
-    @classmethod
-    def _positive_factors(cls, value: tuple[float, ...]) -> tuple[float, ...]:
-        if any(isinstance(f, bool) or not 0 < f <= 10 for f in value):
-            raise ValueError(f"every factor must be in (0, 10], got {list(value)}")
-        return value
-
-    @model_validator(mode="after")
-    def _ordered_days(self) -> CostSpikes:
-        if self.first_day > self.last_day:
-            raise ValueError(f"first_day {self.first_day} is after last_day {self.last_day}")
-        return self
 
 
 class EventForecast(BaseModel):
