@@ -63,6 +63,14 @@ ENV_IDS = {
 }
 
 
+def _check_options(task: str, reward_mode: str) -> None:
+    """Refuse an unknown task or reward mode at construction, naming the allowed ones."""
+    if task not in task_names():
+        raise ValueError(f"unknown task {task!r}; tasks: {', '.join(task_names())}")
+    if reward_mode not in REWARD_MODES:
+        raise ValueError(f"unknown reward_mode {reward_mode!r}; modes: {REWARD_MODES}")
+
+
 class InventoryGymEnv(gymnasium.Env[np.ndarray, np.ndarray]):
     """One store's month per episode; see the module docstring for spaces, seeds and rewards."""
 
@@ -75,10 +83,7 @@ class InventoryGymEnv(gymnasium.Env[np.ndarray, np.ndarray]):
         grade_at_end: bool = True,
         render_mode: str | None = None,
     ) -> None:
-        if task not in task_names():
-            raise ValueError(f"unknown task {task!r}; tasks: {', '.join(task_names())}")
-        if reward_mode not in REWARD_MODES:
-            raise ValueError(f"unknown reward_mode {reward_mode!r}; modes: {REWARD_MODES}")
+        _check_options(task, reward_mode)
         # Other render modes are accepted and render nothing: SB3's make_vec_env asks for
         # "rgb_array" whatever the env offers.
         self.task = task
@@ -168,10 +173,7 @@ class InventoryVectorEnv(VectorEnv):
     ) -> None:
         if num_envs < 1:
             raise ValueError(f"num_envs must be at least 1, got {num_envs}")
-        if task not in task_names():
-            raise ValueError(f"unknown task {task!r}; tasks: {', '.join(task_names())}")
-        if reward_mode not in REWARD_MODES:
-            raise ValueError(f"unknown reward_mode {reward_mode!r}; modes: {REWARD_MODES}")
+        _check_options(task, reward_mode)
         self.num_envs = num_envs
         self.task = task
         self.reward_mode = reward_mode

@@ -399,8 +399,9 @@ class BatchInventoryEnv:
         if active is None or np.all(active):
             return self._step(buy, method, price, liquidate)
         kept = np.flatnonzero(~np.asarray(active, dtype=bool))
-        saved = [(self.day, self.day[kept].copy()), (self.cash, self.cash[kept].copy())]
-        for array in (
+        state = (
+            self.day,
+            self.cash,
             self._on_hand,
             self._in_transit,
             self._arrivals,
@@ -410,24 +411,11 @@ class BatchInventoryEnv:
             self._overdue,
             self._batches,
             self._start_life,
-        ):
-            saved.append((array[..., kept], array[..., kept].copy()))
+        )  # the episode is the last axis of each
+        saved = [array[..., kept] for array in state]  # fancy indexing copies
         result = self._step(buy, method, price, liquidate)
-        self.day[kept], self.cash[kept] = saved[0][1], saved[1][1]
-        for index, array in enumerate(
-            (
-                self._on_hand,
-                self._in_transit,
-                self._arrivals,
-                self._lost_arrivals,
-                self._late_arrivals,
-                self._late_promised,
-                self._overdue,
-                self._batches,
-                self._start_life,
-            )
-        ):
-            array[..., kept] = saved[index + 2][1]
+        for array, values in zip(state, saved, strict=True):
+            array[..., kept] = values
         return result
 
     def _step(
